@@ -1,0 +1,315 @@
+// Package judge turns what the programs of a cell did into a verdict with a
+// reason a student can act on: the command that ran, its exit code, the last
+// lines of its output, and what was seen on the wire.
+package judge
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/interop-suite/interop/conformance/cases"
+	"github.com/interop-suite/interop/conformance/registry"
+	"github.com/interop-suite/interop/conformance/results"
+)
+
+// Observation is everything the runner saw of one cell.
+type Observation struct {
+	Cell                   cases.Cell
+	ClientImpl, ServerImpl registry.Impl
+	Dir                    string
+	Client, Server         *results.Program
+	Simulator              *results.Program
+	SimIP                  string // the address servers see as their peer
+	ServerNotListening     string // set when the server never bound its port
+	ServerStillRunning     bool   // after the client finished
+	TracePath              string
+	InputPath, InputSHA256 string
+	OutputDir              string
+}
+
+// verdict accumulates the outcome while checks run.
+type verdict struct {
+	r *results.Result
+}
+
+func (v verdict) fail(blame, format string, args ...any) {
+	if v.r.Verdict == results.Fail {
+		v.r.Reason += "\n" + fmt.Sprintf(format, args...)
+		return
+	}
+	v.r.Verdict = results.Fail
+	v.r.Blame = blame
+	v.r.Reason = fmt.Sprintf(format, args...)
+}
+
+func (v verdict) lenient(why string) {
+	for _, l := range v.r.Leniencies {
+		if l == why {
+			return
+		}
+	}
+	v.r.Leniencies = append(v.r.Leniencies, why)
+}
+
+// Judge sets Verdict, Reason, Blame, Leniencies, Findings and Transfer.
+func Judge(o *Observation, r *results.Result) {
+	r.Verdict = results.Pass
+	v := verdict{r}
+	c := o.Cell
+	if o.ServerNotListening != "" {
+		v.fail("server", "%s's %s %s.\ncommand: %s\n%s", c.Server, c.ServerRole(), o.ServerNotListening, argv(o.Server.Command), tails(o.Server))
+		return
+	}
+	cl := o.Client
+	switch {
+	case cl.ExitCode != nil && *cl.ExitCode == 127 && !cl.TimedOut:
+		r.Verdict = results.Unsupported
+		r.Reason = fmt.Sprintf("%s's %s exited with code 127: it declares this scenario unsupported (MANIFEST-13)", c.Client, c.ClientRole())
+		return
+	case cl.TimedOut:
+		v.fail("client", "%s's %s did not finish within its time limit and was killed.\ncommand: %s\n%s", c.Client, c.ClientRole(), argv(cl.Command), tails(cl))
+	case cl.OOMKilled:
+		v.fail("client", "%s's %s was killed for exceeding its memory limit.\ncommand: %s\n%s", c.Client, c.ClientRole(), argv(cl.Command), tails(cl))
+	case cl.ExitCode != nil && *cl.ExitCode != 0:
+		v.fail("client", "%s's %s exited with code %d (a client must exit 0 on success, HELLO-7/RUDP-45).\ncommand: %s\n%s", c.Client, c.ClientRole(), *cl.ExitCode, argv(cl.Command), tails(cl))
+	}
+	if o.ClientImpl.Manifest.Roles[c.ClientRole()].NeedsIP {
+		v.lenient("client needs an IP address instead of a host name (MANIFEST-7)")
+	}
+	switch c.Protocol {
+	case cases.Hello:
+		judgeHello(o, v)
+	case cases.RUDP:
+		judgeRUDP(o, v)
+	}
+	if r.Verdict == results.Pass && len(r.Leniencies) > 0 {
+		r.Verdict = results.Lenient
+	}
+}
+
+func judgeHello(o *Observation, v verdict) {
+	c := o.Cell
+	clientLang, serverLang := o.ClientImpl.Manifest.Language, o.ServerImpl.Manifest.Language
+	hello := "Hello in " + clientLang // HELLO-3
+	reply := "Goodbye in " + serverLang
+	if c.Feature == string(registry.Challenge) {
+		reply = "Goodbye " + clientLang + " from " + serverLang // HELLO-20
+	}
+	if v.r.Verdict != results.Fail {
+		switch how := findLine(o.Client.Stdout, reply); how {
+		case exact:
+		case loose:
+			v.lenient("client output has extra whitespace around the reply (HELLO-15)")
+		default:
+			v.fail("pair", "%s's hello-client did not print the server's reply %q (HELLO-7); it printed %s.\nclient command: %s\n%s\nserver: %s", c.Client, reply, quoteOut(o.Client.Stdout), argv(o.Client.Command), tails(o.Client), tails(o.Server))
+		}
+	}
+	switch how := findLine(o.Server.Stdout, hello); how {
+	case exact:
+	case loose:
+		v.lenient("server output has extra whitespace around the client's message (HELLO-15)")
+	default:
+		v.fail("pair", "%s's hello-server did not print the client's message %q (HELLO-11); it printed %s.\nserver command: %s\n%s", c.Server, hello, quoteOut(o.Server.Stdout), argv(o.Server.Command), tails(o.Server))
+	}
+	if c.Feature == string(registry.Challenge) && o.SimIP != "" && !strings.Contains(o.Server.Stdout, o.SimIP) {
+		v.fail("server", "%s's challenge server did not print the client's IP address %s (HELLO-21); it printed %s", c.Server, o.SimIP, quoteOut(o.Server.Stdout))
+	}
+	if !o.ServerStillRunning && o.Server.ExitCode != nil {
+		if *o.Server.ExitCode == 0 {
+			v.lenient("server exits after one client instead of serving forever (HELLO-13)")
+		} else {
+			v.fail("server", "%s's hello-server exited with code %d after the client (HELLO-13: serve forever).\n%s", c.Server, *o.Server.ExitCode, tails(o.Server))
+		}
+	}
+}
+
+func judgeRUDP(o *Observation, v verdict) {
+	c := o.Cell
+	tr := &results.Transfer{InputBytes: int64(c.Size.Bytes), InputSHA256: o.InputSHA256}
+	v.r.Transfer = tr
+	if v.r.Verdict == results.Fail {
+		// The sender failed; say what the receiver had by then.
+		if files, partial := outputs(o.OutputDir); len(files)+len(partial) > 0 {
+			v.r.Reason += fmt.Sprintf("\nreceiver output folder: %s", strings.Join(append(files, partial...), ", "))
+		}
+		return
+	}
+	files, partial := outputs(o.OutputDir)
+	switch {
+	case len(files) == 0:
+		v.fail("server", "the sender finished, but %s's rudp-receiver wrote no complete file into its output directory (RUDP-14, MANIFEST-11)%s.\nreceiver command: %s\n%s",
+			c.Server, partialNote(partial), argv(o.Server.Command), tails(o.Server))
+		return
+	case len(files) > 1:
+		v.fail("server", "%s's rudp-receiver wrote %d files for one transfer: %s (MANIFEST-11: one file per transfer)", c.Server, len(files), strings.Join(files, ", "))
+		return
+	}
+	tr.OutputFile = files[0]
+	got, err := os.ReadFile(filepath.Join(o.OutputDir, files[0]))
+	if err != nil {
+		v.fail("server", "cannot read the receiver's output %s: %v", files[0], err)
+		return
+	}
+	sum := sha256.Sum256(got)
+	tr.OutputBytes, tr.OutputSHA256 = int64(len(got)), hex.EncodeToString(sum[:])
+	if tr.OutputSHA256 != o.InputSHA256 {
+		want, _ := os.ReadFile(o.InputPath)
+		v.fail("pair", "the received file differs from the one sent: %s (RUDP-14). Sender %s, receiver %s.", diffAt(want, got), c.Client, c.Server)
+	}
+}
+
+// outputs lists the complete files and the .partial files in dir.
+func outputs(dir string) (files, partial []string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			if e.Type()&os.ModeSymlink != 0 || e.IsDir() {
+				files = append(files, e.Name()+" (not a regular file)")
+			}
+			continue
+		}
+		if strings.HasSuffix(e.Name(), ".partial") {
+			partial = append(partial, e.Name())
+		} else {
+			files = append(files, e.Name())
+		}
+	}
+	sort.Strings(files)
+	sort.Strings(partial)
+	return files, partial
+}
+
+// HasOutput reports whether a complete output file exists yet.
+func HasOutput(dir string) bool {
+	files, _ := outputs(dir)
+	return len(files) > 0
+}
+
+func partialNote(partial []string) string {
+	if len(partial) == 0 {
+		return ""
+	}
+	return "; it left " + strings.Join(partial, ", ")
+}
+
+func diffAt(want, got []byte) string {
+	n := min(len(want), len(got))
+	for i := 0; i < n; i++ {
+		if want[i] != got[i] {
+			return fmt.Sprintf("first difference at byte %d (sent 0x%02x, received 0x%02x); sent %d bytes, received %d", i, want[i], got[i], len(want), len(got))
+		}
+	}
+	if len(got) < len(want) {
+		return fmt.Sprintf("received only the first %d of %d bytes", len(got), len(want))
+	}
+	return fmt.Sprintf("received %d bytes more than the %d sent", len(got)-len(want), len(want))
+}
+
+type lineMatch int
+
+const (
+	none lineMatch = iota
+	loose
+	exact
+)
+
+// findLine looks for want as a whole line of out.
+func findLine(out, want string) lineMatch {
+	best := none
+	for _, line := range strings.Split(out, "\n") {
+		if line == want {
+			return exact
+		}
+		if strings.TrimSpace(line) == want {
+			best = loose
+		}
+	}
+	return best
+}
+
+func argv(a []string) string {
+	var b strings.Builder
+	for i, s := range a {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if s == "" || strings.ContainsAny(s, " \t\n'\"\\$;|&<>*?") {
+			b.WriteString("'" + strings.ReplaceAll(s, "'", `'\''`) + "'")
+		} else {
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
+// Tail is how many lines of each stream a reason quotes.
+const Tail = 8
+
+func tails(p *results.Program) string {
+	if p == nil {
+		return ""
+	}
+	var b strings.Builder
+	code := "still running"
+	if p.ExitCode != nil {
+		code = fmt.Sprintf("exit code %d", *p.ExitCode)
+	}
+	fmt.Fprintf(&b, "%s %s (%s)", p.Impl, p.Role, code)
+	for _, s := range []struct{ name, text string }{{"stdout", p.Stdout}, {"stderr", p.Stderr}} {
+		t := lastN(s.text, Tail)
+		if t == "" {
+			fmt.Fprintf(&b, "; %s empty", s.name)
+			continue
+		}
+		fmt.Fprintf(&b, "\n  last lines of %s:\n%s", s.name, indent(t))
+	}
+	return b.String()
+}
+
+func lastN(s string, n int) string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	for i, l := range lines {
+		if len(l) > 300 {
+			lines[i] = l[:300] + "…"
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s string) string { return "    | " + strings.ReplaceAll(s, "\n", "\n    | ") }
+
+func quoteOut(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "nothing"
+	}
+	t := lastN(s, 3)
+	return fmt.Sprintf("%q", t)
+}
+
+// SHA256File hashes a file (used by tests and reports).
+func SHA256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+

@@ -1,0 +1,367 @@
+// Package runner runs one cell: it starts the server (or receiver), the
+// network simulator and the client (or sender) in their own containers on a
+// fresh internal network, waits, collects what each program did, and hands
+// the observations to the judge. Every container and the network are removed
+// before Run returns, whatever happened.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/interop-suite/interop/conformance/cases"
+	"github.com/interop-suite/interop/conformance/containers"
+	"github.com/interop-suite/interop/conformance/judge"
+	"github.com/interop-suite/interop/conformance/registry"
+	"github.com/interop-suite/interop/conformance/results"
+)
+
+// Paths and ports inside the containers.
+const (
+	simPort      = 9000
+	inDir        = "/in"
+	outDir       = "/out"
+	traceDir     = "/trace"
+	inputName    = "input.bin"
+	traceName    = "trace.jsonl"
+	netsimBinary = "/netsim"
+)
+
+// Env is what every cell of a run shares.
+type Env struct {
+	Engine *containers.Engine
+	Impls  map[string]registry.Impl
+	// Images maps implementation names, plus "netsim", to image tags.
+	Images map[string]string
+	// ImageErrors maps implementation names to why they have no image
+	// (broken manifest, failed build): their cells fail with that reason.
+	ImageErrors map[string]string
+	ResultsDir  string
+	Limits      containers.Limits
+	// Reproduce returns the one-line command that reruns a single cell.
+	Reproduce func(cases.Cell) string
+	// Log receives one line per step, for the spec's progress output.
+	Log func(format string, args ...any)
+}
+
+func (env *Env) logf(format string, args ...any) {
+	if env.Log != nil {
+		env.Log(format, args...)
+	}
+}
+
+// Timeouts per cell: generous, because the machine is shared, but finite,
+// because one hanging program must not stall the run.
+func clientTimeout(c cases.Cell) time.Duration {
+	if c.Protocol == cases.Hello {
+		return 20 * time.Second
+	}
+	if c.Scenario == "clean" {
+		return 60 * time.Second
+	}
+	return 120 * time.Second
+}
+
+// Run executes the cell and returns its judged result (expectations are
+// applied by the caller).
+func (env *Env) Run(ctx context.Context, c cases.Cell) results.Result {
+	start := time.Now()
+	r := results.Result{ID: c.ID(), Group: c.Group(), Cell: c, Started: start.UTC()}
+	if env.Reproduce != nil {
+		r.Reproduce = env.Reproduce(c)
+	}
+	defer func() { r.WallMS = time.Since(start).Milliseconds() }()
+
+	client, server := env.Impls[c.Client], env.Impls[c.Server]
+	if v, why := unsupported(c, client, server); v {
+		r.Verdict, r.Reason = results.Unsupported, why
+		return r
+	}
+	for _, name := range []string{c.Client, c.Server} {
+		if msg, bad := env.ImageErrors[name]; bad {
+			r.Verdict, r.Reason = results.Fail, fmt.Sprintf("implementation %s cannot run: %s", name, msg)
+			r.Blame = sideOf(c, name)
+			return r
+		}
+	}
+	dir := filepath.Join(env.ResultsDir, "cells", filepath.FromSlash(c.ID()))
+	r.Artifacts = filepath.ToSlash(filepath.Join("cells", c.ID()))
+	os.RemoveAll(dir) // a stale output of an earlier run must never make a cell pass
+	var obs *judge.Observation
+	var err error
+	obs, err = env.runPair(ctx, c, dir, client, server)
+	if obs != nil {
+		r.Client, r.Server, r.Simulator = obs.Client, obs.Server, obs.Simulator
+	}
+	if err != nil {
+		r.Verdict = results.InfraError
+		r.Reason = "the suite could not run this cell (not the implementations' fault): " + err.Error()
+		if ctx.Err() != nil {
+			r.Reason = "interrupted: " + err.Error()
+		}
+		return r
+	}
+	judge.Judge(obs, &r)
+	return r
+}
+
+func sideOf(c cases.Cell, name string) string {
+	switch {
+	case c.Client == name && c.Server == name:
+		return "both"
+	case c.Client == name:
+		return "client"
+	default:
+		return "server"
+	}
+}
+
+// unsupported reports cells a manifest does not declare (MANIFEST-4,
+// MANIFEST-8): reported as unsupported, never failed, never run.
+func unsupported(c cases.Cell, client, server registry.Impl) (bool, string) {
+	if client.Err != nil || server.Err != nil {
+		return false, ""
+	}
+	if !client.Supports(c.ClientRole()) {
+		return true, fmt.Sprintf("%s does not declare the %s role", c.Client, c.ClientRole())
+	}
+	if !server.Supports(c.ServerRole()) {
+		return true, fmt.Sprintf("%s does not declare the %s role", c.Server, c.ServerRole())
+	}
+	switch registry.Feature(c.Feature) {
+	case registry.SACK:
+		if !client.HasFeature(c.ClientRole(), registry.SACK) {
+			return true, fmt.Sprintf("%s's %s does not declare the sack feature", c.Client, c.ClientRole())
+		}
+		if !server.HasFeature(c.ServerRole(), registry.SACK) {
+			return true, fmt.Sprintf("%s's %s does not declare the sack feature", c.Server, c.ServerRole())
+		}
+	case registry.Challenge:
+		if !server.HasFeature(registry.HelloServer, registry.Challenge) {
+			return true, fmt.Sprintf("%s's hello-server does not declare the challenge feature", c.Server)
+		}
+	}
+	return false, ""
+}
+
+// runPair starts server, simulator and client for one cell and observes them.
+// A returned error is an infrastructure failure; everything the programs
+// did wrong is in the observation.
+func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, server registry.Impl) (obs *judge.Observation, err error) {
+	obs = &judge.Observation{Cell: c, ClientImpl: client, ServerImpl: server, Dir: dir}
+	for _, d := range []string{"in", "out", "trace"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o777); err != nil {
+			return obs, err
+		}
+		// The programs run as uid 65534 and must be able to write /out.
+		os.Chmod(filepath.Join(dir, d), 0o777)
+	}
+	obs.TracePath = filepath.Join(dir, "trace", traceName)
+	if c.Protocol == cases.RUDP {
+		obs.InputPath = filepath.Join(dir, "in", inputName)
+		if obs.InputSHA256, err = InputFile(obs.InputPath, c.Size.Bytes, c.Seed); err != nil {
+			return obs, fmt.Errorf("write input file: %w", err)
+		}
+		obs.OutputDir = filepath.Join(dir, "out")
+	}
+
+	// Cleanup runs on a context of its own: the cell's may be cancelled.
+	cleanupCtx := context.WithoutCancel(ctx)
+	nw, err := env.Engine.NewNetwork(ctx, c.ID())
+	if err != nil {
+		return obs, err
+	}
+	var started []*containers.Container
+	defer func() {
+		for _, ct := range started {
+			if rerr := ct.Remove(cleanupCtx); rerr != nil && err == nil {
+				err = fmt.Errorf("remove container: %w", rerr)
+			}
+		}
+		if rerr := nw.Remove(cleanupCtx); rerr != nil && err == nil {
+			err = fmt.Errorf("remove network %s: %w", nw.Name, rerr)
+		}
+	}()
+
+	port := c.Port()
+	proto := "tcp"
+	if c.Protocol == cases.RUDP {
+		proto = "udp"
+	}
+	vars := map[string]string{"port": strconv.Itoa(port), "lang": server.Manifest.Language}
+	var features []registry.Feature
+	if c.Feature != "" {
+		features = append(features, registry.Feature(c.Feature))
+	}
+
+	// 1. Server / receiver.
+	srvRole := server.Manifest.Roles[c.ServerRole()]
+	if c.Protocol == cases.RUDP {
+		vars["outdir"], vars["timeout"] = outDir, "10"
+	}
+	srvCmd, err := srvRole.Expand(vars, serverFeatures(c, features)...)
+	if err != nil {
+		return obs, err
+	}
+	obs.Server = &results.Program{Impl: server.Name, Role: string(c.ServerRole()), Image: env.Images[server.Name], Command: srvCmd}
+	srvSpec := containers.Spec{
+		Cell: c.ID(), Image: env.Images[server.Name], Cmd: srvCmd, Aliases: []string{"server", "receiver"},
+		Untrusted: true, Limits: env.Limits,
+	}
+	if c.Protocol == cases.RUDP {
+		srvSpec.WorkDir = outDir
+		srvSpec.Binds = []containers.Bind{{Host: filepath.Join(dir, "out"), Container: outDir}}
+	}
+	t0 := time.Now()
+	srv, err := env.Engine.Start(ctx, nw, srvSpec)
+	if err != nil {
+		return obs, err
+	}
+	started = append(started, srv)
+	startup := time.Duration(srvRole.StartupSeconds) * time.Second
+	if startup == 0 {
+		startup = 10 * time.Second
+	}
+	var logRE *regexp.Regexp
+	if srvRole.Ready != nil {
+		logRE = srvRole.Ready.Log // MANIFEST-12
+	}
+	if werr := srv.WaitListening(ctx, proto, port, startup, logRE); werr != nil {
+		if !errors.Is(werr, containers.ErrNotListening) {
+			return obs, werr
+		}
+		obs.ServerNotListening = werr.Error()
+		env.collect(ctx, srv, obs.Server, t0, dir, "server")
+		return obs, nil
+	}
+
+	// 2. Network simulator, between the two.
+	simCmd := []string{netsimBinary, "-listen", ":" + strconv.Itoa(simPort), "-upstream", "server:" + strconv.Itoa(port),
+		"-scenario", c.Scenario, "-seed", strconv.FormatInt(c.Seed, 10), "-trace", traceDir + "/" + traceName}
+	if c.Protocol == cases.Hello {
+		simCmd = append(simCmd, "-tcp")
+	}
+	obs.Simulator = &results.Program{Impl: "netsim", Role: "simulator", Image: env.Images["netsim"], Command: simCmd}
+	simStart := time.Now()
+	sim, err := env.Engine.Start(ctx, nw, containers.Spec{
+		Cell: c.ID(), Image: env.Images["netsim"], Cmd: simCmd, Aliases: []string{"sim"},
+		Binds: []containers.Bind{{Host: filepath.Join(dir, "trace"), Container: traceDir}},
+	})
+	if err != nil {
+		return obs, err
+	}
+	started = append(started, sim)
+	obs.SimIP = sim.IP
+	if err := sim.WaitListening(ctx, proto, simPort, 10*time.Second, nil); err != nil {
+		env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
+		return obs, fmt.Errorf("network simulator did not start: %w\n%s", err, obs.Simulator.Stderr)
+	}
+
+	// 3. Client / sender, against the simulator.
+	cliRole := client.Manifest.Roles[c.ClientRole()]
+	cvars := map[string]string{"host": "sim", "port": strconv.Itoa(simPort), "lang": client.Manifest.Language}
+	if cliRole.NeedsIP {
+		cvars["host"] = sim.IP // MANIFEST-7
+	}
+	if c.Protocol == cases.RUDP {
+		cvars["file"] = inDir + "/" + inputName
+	}
+	cliCmd, err := cliRole.Expand(cvars, clientFeatures(c, features)...)
+	if err != nil {
+		return obs, err
+	}
+	obs.Client = &results.Program{Impl: client.Name, Role: string(c.ClientRole()), Image: env.Images[client.Name], Command: cliCmd}
+	cliSpec := containers.Spec{Cell: c.ID(), Image: env.Images[client.Name], Cmd: cliCmd, Aliases: []string{"client", "sender"}, Untrusted: true, Limits: env.Limits}
+	if c.Protocol == cases.RUDP {
+		cliSpec.Binds = []containers.Bind{{Host: filepath.Join(dir, "in"), Container: inDir, ReadOnly: true}}
+	}
+	cliStart := time.Now()
+	cli, err := env.Engine.Start(ctx, nw, cliSpec)
+	if err != nil {
+		return obs, err
+	}
+	started = append(started, cli)
+	ex, err := cli.Wait(ctx, clientTimeout(c))
+	if err != nil {
+		return obs, err
+	}
+	obs.Client.DurationMS = time.Since(cliStart).Milliseconds()
+	code := ex.Code
+	obs.Client.ExitCode, obs.Client.TimedOut, obs.Client.OOMKilled = &code, ex.TimedOut, ex.OOMKilled
+
+	// 4. Wind down: the receiver may still be renaming its file; give it a
+	// moment only when nothing is there yet.
+	if c.Protocol == cases.RUDP && code == 0 && !ex.TimedOut {
+		deadline := time.Now().Add(2 * time.Second)
+		for !judge.HasOutput(obs.OutputDir) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	obs.ServerStillRunning = srv.Running(ctx)
+	simEx, err := sim.Stop(ctx, 3*time.Second)
+	if err != nil {
+		return obs, err
+	}
+	if simEx.Code != 0 {
+		env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
+		return obs, fmt.Errorf("network simulator exited with code %d: %s", simEx.Code, lastLines(obs.Simulator.Stderr, 5))
+	}
+	srvEx, err := srv.Stop(ctx, time.Second)
+	if err != nil {
+		return obs, err
+	}
+	if !obs.ServerStillRunning {
+		sc := srvEx.Code
+		obs.Server.ExitCode = &sc
+		obs.Server.OOMKilled = srvEx.OOMKilled
+	}
+	env.collect(ctx, cli, obs.Client, cliStart, dir, "client")
+	env.collect(ctx, srv, obs.Server, t0, dir, "server")
+	env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
+	return obs, nil
+}
+
+func serverFeatures(c cases.Cell, f []registry.Feature) []registry.Feature {
+	if c.Feature == string(registry.SACK) || c.Feature == string(registry.Challenge) {
+		return f
+	}
+	return nil
+}
+
+func clientFeatures(c cases.Cell, f []registry.Feature) []registry.Feature {
+	if c.Feature == string(registry.SACK) {
+		return f
+	}
+	return nil
+}
+
+// collect fetches a program's output into the result and the cell folder.
+func (env *Env) collect(ctx context.Context, ct *containers.Container, p *results.Program, started time.Time, dir, who string) {
+	stdout, stderr, err := ct.Logs(ctx)
+	if err != nil {
+		p.Stderr = "(the suite could not read this program's output: " + err.Error() + ")"
+		return
+	}
+	if p.DurationMS == 0 {
+		p.DurationMS = time.Since(started).Milliseconds()
+	}
+	p.Stdout, p.Stderr = string(stdout.Bytes()), string(stderr.Bytes())
+	p.StdoutBytes, p.StderrBytes = stdout.Total, stderr.Total
+	os.WriteFile(filepath.Join(dir, who+".stdout.txt"), stdout.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, who+".stderr.txt"), stderr.Bytes(), 0o644)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
