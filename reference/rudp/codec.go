@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"strconv"
 )
 
@@ -86,70 +87,122 @@ func Parse(b []byte) (Packet, error) {
 	if last < 0 {
 		return Packet{}, fmt.Errorf("%w: no '|'", ErrMalformed)
 	}
-	sum, err := parseUint(b[last+1:], 32)
-	if err != nil {
-		return Packet{}, fmt.Errorf("%w: checksum field %q", ErrMalformed, b[last+1:])
-	}
-	if uint32(sum) != Checksum(b[:last+1]) {
-		return Packet{}, ErrBadChecksum
+	if err := checkChecksum(b[:last+1], b[last+1:]); err != nil {
+		return Packet{}, err
 	}
 	first := bytes.IndexByte(b, '|')
+	if first == last {
+		// "<type>|<checksum>": not even a seqno field (RUDP-1, RUDP-6).
+		return Packet{}, fmt.Errorf("%w: only one '|'", ErrMalformed)
+	}
 	p := Packet{Type: string(b[:first])}
-	rest := b[first+1 : last+1] // "<seq>|<data>|" or "<seq>|" for acks
+	rest := b[first+1 : last] // "<seq>|<data>" for start/data/end, "<seq>" for ack, "<cum>;<list>" for sack
+	var err error
 	switch p.Type {
 	case TypeAck:
-		if p.Seq, err = parseUint(rest[:len(rest)-1], 64); err != nil {
-			return Packet{}, ErrBadSeqno
+		if bytes.IndexByte(rest, '|') >= 0 {
+			return Packet{}, fmt.Errorf("%w: ack with more than two '|'", ErrMalformed)
+		}
+		if p.Seq, err = parseUint(rest); err != nil {
+			return Packet{}, err
 		}
 		return p, nil
 	case TypeSack:
-		return parseSack(rest[:len(rest)-1])
+		if bytes.IndexByte(rest, '|') >= 0 {
+			return Packet{}, fmt.Errorf("%w: sack with more than two '|'", ErrMalformed)
+		}
+		return parseSack(rest)
 	case TypeStart, TypeData, TypeEnd:
 	default:
 		return Packet{}, fmt.Errorf("%w %q", ErrUnknownType, p.Type)
 	}
-	second := bytes.IndexByte(rest, '|')
-	if first+1+second == last {
+	seq, data, ok := bytes.Cut(rest, []byte{'|'})
+	if !ok {
 		// only "<type>|<seq>|<checksum>": the data field is missing.
 		return Packet{}, fmt.Errorf("%w: missing data field", ErrMalformed)
 	}
-	if p.Seq, err = parseUint(rest[:second], 64); err != nil {
-		return Packet{}, ErrBadSeqno
+	if p.Seq, err = parseUint(seq); err != nil {
+		return Packet{}, err
 	}
-	p.Data = append([]byte{}, rest[second+1:len(rest)-1]...)
+	p.Data = append([]byte{}, data...)
 	return p, nil
+}
+
+// checkChecksum compares the checksum field with the CRC-32 of everything up
+// to and including the last '|'. The field must be the canonical decimal
+// text (no sign, no leading zeros), because the course receiver compares
+// strings: a sender writing "0042" would fail against it (RUDP-4).
+func checkChecksum(covered, field []byte) error {
+	if len(field) == 0 || len(field) > 10 {
+		return fmt.Errorf("%w: checksum field %q", ErrMalformed, field)
+	}
+	for _, c := range field {
+		if c < '0' || c > '9' {
+			return fmt.Errorf("%w: checksum field %q", ErrMalformed, field)
+		}
+	}
+	var want [10]byte
+	if !bytes.Equal(field, strconv.AppendUint(want[:0], uint64(Checksum(covered)), 10)) {
+		return ErrBadChecksum
+	}
+	return nil
 }
 
 func parseSack(field []byte) (Packet, error) {
 	p := Packet{Type: TypeSack}
+	// A missing ';' is accepted as an empty list; Encode always writes it (RUDP-30).
 	cum, list, _ := bytes.Cut(field, []byte{';'})
 	var err error
-	if p.Seq, err = parseUint(cum, 64); err != nil {
-		return Packet{}, ErrBadSeqno
+	if p.Seq, err = parseUint(cum); err != nil {
+		return Packet{}, err
 	}
 	if len(list) == 0 {
 		return p, nil
 	}
-	for _, s := range bytes.Split(list, []byte{','}) {
-		n, err := parseUint(s, 64)
+	for s := range bytes.SplitSeq(list, []byte{','}) {
+		n, err := parseUint(s)
 		if err != nil {
-			return Packet{}, ErrBadSackField
+			return Packet{}, fmt.Errorf("%w: %q", ErrBadSackField, list)
 		}
 		p.Sacks = append(p.Sacks, n)
 	}
 	return p, nil
 }
 
-// parseUint accepts only ASCII decimal digits: no sign, no spaces, no
-// empty string (RUDP-3).
-func parseUint(b []byte, bits int) (uint64, error) {
+// parseUint accepts 1 to 20 ASCII decimal digits whose value fits in 64
+// bits: no sign, no spaces, no empty string (RUDP-3). Leading zeros are
+// accepted on input (the course receiver's int() does so); Encode never
+// writes them.
+func parseUint(b []byte) (uint64, error) {
 	if len(b) == 0 || len(b) > 20 {
-		return 0, ErrBadSeqno
+		return 0, fmt.Errorf("%w: %q", ErrBadSeqno, b)
 	}
+	var n uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
-			return 0, ErrBadSeqno
+			return 0, fmt.Errorf("%w: %q", ErrBadSeqno, b)
 		}
+		d := uint64(c - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, fmt.Errorf("%w: %q overflows 64 bits", ErrBadSeqno, b)
+		}
+		n = n*10 + d
 	}
-	return strconv.ParseUint(string(b), 10, bits)
+	return n, nil
+}
+
+// MaxPayload is the largest data field a packet of type typ with seqno seq
+// can carry while its datagram stays within MaxDatagram whatever its
+// checksum (up to 10 digits) turns out to be (RUDP-2, RUDP-46).
+func MaxPayload(typ string, seq uint64) int {
+	return MaxDatagram - len(typ) - digits(seq) - len("|||") - len("4294967295")
+}
+
+func digits(n uint64) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
 }
