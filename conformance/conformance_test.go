@@ -1,0 +1,160 @@
+// The conformance matrix: `go tool ginkgo -p ./conformance` (README.md).
+//
+// Flow, top-down: discover implementations and plan the cells while the spec
+// tree is built (every process derives the same sorted list); build images
+// once on process #1 in SynchronizedBeforeSuite; run each cell as one spec;
+// judge it against the expectations file; write results.json and the
+// reports once, in ReportAfterSuite.
+package conformance_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/interop-suite/interop/conformance/cases"
+	"github.com/interop-suite/interop/conformance/containers"
+	"github.com/interop-suite/interop/conformance/registry"
+	"github.com/interop-suite/interop/conformance/results"
+	"github.com/interop-suite/interop/conformance/runner"
+	"github.com/interop-suite/interop/conformance/suite"
+)
+
+var (
+	cfg          suite.Config
+	impls        []registry.Impl
+	cells        []cases.Cell
+	planErr      error
+	expectations *results.Expectations
+	built        suite.Built
+	env          *runner.Env
+)
+
+func TestConformance(t *testing.T) {
+	RegisterFailHandler(Fail)
+	cfg, planErr = suite.FromEnv()
+	if planErr == nil {
+		impls, cells, planErr = suite.Plan(cfg)
+	}
+	if planErr == nil {
+		expectations, planErr = results.LoadExpectations(cfg.Expectations)
+	}
+	if planErr != nil {
+		t.Fatalf("cannot plan the matrix: %v", planErr)
+	}
+	RunSpecs(t, "Conformance matrix")
+}
+
+var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
+	Expect(os.MkdirAll(cfg.ResultsDir, 0o755)).To(Succeed())
+	runID := fmt.Sprintf("%s-%d", time.Now().UTC().Format("20060102T150405Z"), os.Getpid())
+	eng, err := containers.New(ctx, runID)
+	Expect(err).NotTo(HaveOccurred(), "Docker is required to run the conformance matrix")
+	defer eng.Close()
+	if nc, nn, err := eng.Sweep(ctx); err != nil {
+		GinkgoWriter.Printf("sweep of leftovers failed: %v\n", err)
+	} else if nc+nn > 0 {
+		fmt.Fprintf(os.Stderr, "removed %d containers and %d networks left by an earlier run that was killed\n", nc, nn)
+	}
+	used := map[string]bool{}
+	for _, c := range cells {
+		used[c.Client], used[c.Server] = true, true
+	}
+	fmt.Fprintf(os.Stderr, "building images for %d implementations (cached by content hash)...\n", len(used))
+	b, err := suite.BuildImages(ctx, cfg, impls, used, os.Stderr)
+	Expect(err).NotTo(HaveOccurred())
+	b.RunID, b.Started = runID, time.Now().UTC()
+	data, err := json.Marshal(b)
+	Expect(err).NotTo(HaveOccurred())
+	return data
+}, func(ctx SpecContext, data []byte) {
+	Expect(json.Unmarshal(data, &built)).To(Succeed())
+	eng, err := containers.New(ctx, built.RunID)
+	Expect(err).NotTo(HaveOccurred())
+	byName := map[string]registry.Impl{}
+	for _, i := range impls {
+		byName[i.Name] = i
+	}
+	env = &runner.Env{
+		Engine: eng, Impls: byName, Images: built.Images, ImageErrors: built.Errors,
+		ResultsDir: cfg.ResultsDir, Limits: containers.DefaultLimits,
+		Reproduce: func(c cases.Cell) string {
+			return fmt.Sprintf("INTEROP_CELL='%s' go tool ginkgo ./conformance", c.ID())
+		},
+	}
+	DeferCleanup(func(ctx context.Context) {
+		nc, nn, err := eng.RemoveRun(ctx)
+		if err != nil || nc+nn > 0 {
+			GinkgoWriter.Printf("end of run: removed %d containers, %d networks (%v)\n", nc, nn, err)
+		}
+		eng.Close()
+	})
+}, NodeTimeout(60*time.Minute))
+
+func entries() []TableEntry {
+	var out []TableEntry
+	for _, c := range cells {
+		timeout := 3 * time.Minute
+		if c.Protocol == cases.Hello {
+			timeout = time.Minute
+		}
+		out = append(out, Entry(c.ID(), c, Label(c.Labels()...), SpecTimeout(timeout)))
+	}
+	return out
+}
+
+var _ = DescribeTable("cell", func(ctx SpecContext, c cases.Cell) {
+	r := env.Run(ctx, c)
+	expectations.Apply(&r)
+	data, err := json.Marshal(r)
+	Expect(err).NotTo(HaveOccurred())
+	// Saved per cell as soon as it is judged: nothing is lost if the run
+	// is killed later.
+	dir := filepath.Join(cfg.ResultsDir, "cells", filepath.FromSlash(c.ID()))
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "result.json"), data, 0o644)
+	AddReportEntry("result", string(data), ReportEntryVisibilityNever)
+	line := fmt.Sprintf("%s: %s", r.Verdict, r.ID)
+	if len(r.Leniencies) > 0 {
+		line += " (" + strings.Join(r.Leniencies, "; ") + ")"
+	}
+	GinkgoWriter.Println(line)
+	if r.Outcome.Unexpected() {
+		Fail(fmt.Sprintf("%s (%s)\n%s\nreproduce: %s", r.Verdict, r.Outcome, r.Reason, r.Reproduce))
+	}
+}, entries())
+
+var _ = ReportAfterSuite("results.json", func(report Report) {
+	run := results.Run{
+		Schema: results.SchemaVersion, SuiteVersion: suite.Version(cfg.Root), ExpectationsHash: expectations.Hash,
+		RunID: built.RunID, Depth: string(cfg.Depth), Started: report.StartTime, Finished: report.EndTime, Impls: built.Impls,
+	}
+	if cfg.ShardCount > 1 {
+		run.Shard = fmt.Sprintf("%d/%d", cfg.ShardIndex, cfg.ShardCount)
+	}
+	for _, sr := range report.SpecReports {
+		for _, e := range sr.ReportEntries {
+			if e.Name != "result" {
+				continue
+			}
+			var r results.Result
+			if err := json.Unmarshal([]byte(e.Value.String()), &r); err == nil {
+				run.Results = append(run.Results, r)
+			}
+		}
+	}
+	path := filepath.Join(cfg.ResultsDir, "results.json")
+	if err := run.Write(path); err != nil {
+		fmt.Fprintf(os.Stderr, "cannot write %s: %v\n", path, err)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "\n%s\nwrote %s\n", suite.Summary(&run), path)
+})
