@@ -1,0 +1,405 @@
+package netsim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/interop-suite/interop/conformance/netsim/trace"
+)
+
+// Options configure a relay.
+type Options struct {
+	Listen   string // address to listen on, e.g. ":9000"
+	Upstream string // HOST:PORT; resolved (and re-tried) only once traffic needs it
+	Scenario string // recorded in the trace header
+	Config   Config // normalised and validated by Listen
+	Seed     uint64
+	Trace    io.Writer   // JSON Lines trace; nil for none
+	Args     []string    // command line, recorded in the trace header for replay
+	Log      *log.Logger // nil: no log
+
+	MaxFlows   int           // UDP source addresses served at once; default 1024
+	FlowIdle   time.Duration // a UDP flow silent this long is forgotten; default 2 min
+	MaxPending int           // see DefaultMaxPending
+}
+
+// Relay is a running simulator in UDP or TCP mode.
+type Relay struct {
+	opts  Options
+	start time.Time
+	tw    *trace.Writer
+	log   *log.Logger
+
+	udp *net.UDPConn
+	tcp *net.TCPListener
+}
+
+// Listen checks the configuration, binds the listening socket and writes
+// the trace header. Serve with Run.
+func Listen(o Options) (*Relay, error) {
+	o.Config = o.Config.Clone()
+	o.Config.Normalize()
+	if err := o.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("netsim config: %w", err)
+	}
+	if o.Upstream == "" {
+		return nil, errors.New("netsim: no upstream address")
+	}
+	if _, _, err := net.SplitHostPort(o.Upstream); err != nil {
+		return nil, fmt.Errorf("netsim upstream %q: %w", o.Upstream, err)
+	}
+	if o.MaxFlows <= 0 {
+		o.MaxFlows = 1024
+	}
+	if o.FlowIdle <= 0 {
+		o.FlowIdle = 2 * time.Minute
+	}
+	r := &Relay{opts: o, log: o.Log}
+	if r.log == nil {
+		r.log = log.New(io.Discard, "", 0)
+	}
+	var err error
+	if o.Config.Mode == ModeTCP {
+		var a *net.TCPAddr
+		if a, err = net.ResolveTCPAddr("tcp", o.Listen); err == nil {
+			r.tcp, err = net.ListenTCP("tcp", a)
+		}
+	} else {
+		var a *net.UDPAddr
+		if a, err = net.ResolveUDPAddr("udp", o.Listen); err == nil {
+			r.udp, err = net.ListenUDP("udp", a)
+		}
+		if err == nil {
+			// A deep buffer rides out scheduling hiccups on a busy host
+			// (datagrams the kernel drops never reach the trace).
+			_ = r.udp.SetReadBuffer(4 << 20)
+			_ = r.udp.SetWriteBuffer(4 << 20)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("netsim listen %s %q: %w", o.Config.Mode, o.Listen, err)
+	}
+	r.start = time.Now()
+	if o.Trace != nil {
+		cfg, _ := json.Marshal(o.Config)
+		r.tw, err = trace.NewWriter(o.Trace, trace.Header{
+			Mode: o.Config.Mode, Seed: o.Seed, Scenario: o.Scenario, Start: r.start,
+			Listen: o.Listen, Upstream: o.Upstream, Args: o.Args, Config: cfg,
+		})
+		if err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Addr is the bound listening address.
+func (r *Relay) Addr() net.Addr {
+	if r.tcp != nil {
+		return r.tcp.Addr()
+	}
+	return r.udp.LocalAddr()
+}
+
+// Config is the effective configuration, defaults filled in.
+func (r *Relay) Config() Config { return r.opts.Config.Clone() }
+
+func (r *Relay) close() {
+	if r.tcp != nil {
+		r.tcp.Close()
+	}
+	if r.udp != nil {
+		r.udp.Close()
+	}
+}
+
+// Run relays until ctx is cancelled, then writes the trace footer,
+// flushes, and returns nil. An error means the trace could not be written.
+func (r *Relay) Run(ctx context.Context) error {
+	var counts map[string]int64
+	if r.tcp != nil {
+		counts = r.runTCP(ctx)
+	} else {
+		counts = r.runUDP(ctx)
+	}
+	if r.tw == nil {
+		return nil
+	}
+	if err := r.tw.Close(trace.Footer{T: r.now(), Counts: counts}); err != nil {
+		return fmt.Errorf("netsim trace: %w", err)
+	}
+	return nil
+}
+
+func (r *Relay) now() float64 { return trace.Millis(time.Since(r.start)) }
+
+func (r *Relay) emit(e *trace.Event) {
+	if r.tw != nil {
+		r.tw.Event(e)
+	}
+}
+
+// resolve looks the upstream up until it succeeds: in the suite the
+// receiver's container may start after netsim, and its name does not
+// resolve until then.
+func resolve(ctx context.Context, network, hostport string, lg *log.Logger) (netip.AddrPort, error) {
+	for attempt := 0; ; attempt++ {
+		host, port, _ := net.SplitHostPort(hostport)
+		pn, err := net.DefaultResolver.LookupPort(ctx, network, port)
+		var addrs []netip.Addr
+		if err == nil {
+			addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
+		if err == nil && len(addrs) > 0 {
+			if attempt > 0 {
+				lg.Printf("upstream %s resolved after %d retries", hostport, attempt)
+			}
+			return netip.AddrPortFrom(addrs[0].Unmap(), uint16(pn)), nil
+		}
+		if attempt == 0 {
+			lg.Printf("upstream %s does not resolve yet (%v); retrying", hostport, err)
+		}
+		select {
+		case <-ctx.Done():
+			return netip.AddrPort{}, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// udpFlow is one client source address and the socket that speaks for it
+// upstream, so the upstream sees one address per client (RUDP-10).
+type udpFlow struct {
+	id     int
+	client netip.AddrPort
+	conn   *net.UDPConn
+	last   time.Duration
+	closed bool
+}
+
+type inbound struct {
+	dir  Dir
+	from netip.AddrPort // Fwd
+	fl   *udpFlow       // Rev
+	data []byte
+}
+
+// udpRelay is the state owned by the UDP loop goroutine.
+type udpRelay struct {
+	*Relay
+	sim      *Sim
+	in       chan inbound
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	flows    map[netip.AddrPort]*udpFlow
+	byID     map[int]*udpFlow
+	nextID   int
+	up       netip.AddrPort
+	sendErrs int64
+}
+
+func (r *Relay) runUDP(ctx context.Context) map[string]int64 {
+	u := &udpRelay{
+		Relay: r,
+		sim:   NewSim(r.opts.Config, r.opts.Seed, r.opts.MaxPending, r.emit),
+		in:    make(chan inbound, 256),
+		stop:  make(chan struct{}),
+		flows: map[netip.AddrPort]*udpFlow{},
+		byID:  map[int]*udpFlow{},
+	}
+	resolved := make(chan netip.AddrPort, 1)
+	rctx, cancelResolve := context.WithCancel(ctx)
+	defer cancelResolve()
+	go func() {
+		if a, err := resolve(rctx, "udp", r.opts.Upstream, r.log); err == nil {
+			resolved <- a
+		}
+	}()
+	u.wg.Add(1)
+	go u.read(Fwd, r.udp, nil)
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var timerAt time.Duration = -1
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case p := <-u.in:
+			u.handle(p)
+			for range 64 { // take what is already queued before timers
+				select {
+				case p = <-u.in:
+					u.handle(p)
+					continue
+				default:
+				}
+				break
+			}
+		case a := <-resolved:
+			u.up = a
+		case <-timer.C:
+			timerAt = -1
+		case <-tick.C:
+			if r.tw != nil {
+				r.tw.Flush()
+			}
+			u.expire()
+		case <-ctx.Done():
+			return u.shutdown()
+		}
+		now := time.Since(r.start)
+		for _, dep := range u.sim.Due(now) {
+			u.send(dep)
+		}
+		if next, ok := u.sim.NextDue(); ok && next != timerAt {
+			timer.Reset(next - time.Since(r.start))
+			timerAt = next
+		}
+	}
+}
+
+// read copies datagrams from c into the loop until c is closed.
+func (u *udpRelay) read(d Dir, c *net.UDPConn, fl *udpFlow) {
+	defer u.wg.Done()
+	buf := make([]byte, 64<<10)
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// ICMP port unreachable (the upstream is not up yet) and the
+			// like arrive as read errors on a connected socket: not ours
+			// to act on.
+			continue
+		}
+		p := inbound{dir: d, from: from, fl: fl, data: append([]byte(nil), buf[:n]...)}
+		select {
+		case u.in <- p:
+		case <-u.stop:
+			return
+		}
+	}
+}
+
+func (u *udpRelay) handle(p inbound) {
+	now := time.Since(u.start)
+	if p.dir == Rev {
+		if p.fl.closed {
+			return
+		}
+		p.fl.last = now
+		for _, dep := range u.sim.Arrive(now, p.fl.id, Rev, p.data, "") {
+			u.send(dep)
+		}
+		return
+	}
+	from := netip.AddrPortFrom(p.from.Addr().Unmap(), p.from.Port())
+	fl := u.flows[from]
+	if fl == nil {
+		if len(u.flows) >= u.opts.MaxFlows {
+			u.expire()
+		}
+		if len(u.flows) >= u.opts.MaxFlows {
+			u.sim.Arrive(now, -1, Fwd, p.data, fmt.Sprintf("too many clients (max %d)", u.opts.MaxFlows))
+			return
+		}
+		fl = &udpFlow{id: u.nextID, client: from}
+		u.nextID++
+		u.flows[from] = fl
+		u.byID[fl.id] = fl
+		u.log.Printf("flow %d: client %s", fl.id, from)
+	}
+	fl.last = now
+	force := ""
+	if fl.conn == nil {
+		force = u.dialUpstream(fl)
+	}
+	for _, dep := range u.sim.Arrive(now, fl.id, Fwd, p.data, force) {
+		u.send(dep)
+	}
+}
+
+// dialUpstream opens the flow's upstream socket, or says why it cannot.
+func (u *udpRelay) dialUpstream(fl *udpFlow) string {
+	if !u.up.IsValid() {
+		return "upstream " + u.opts.Upstream + " not resolved yet"
+	}
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(u.up))
+	if err != nil {
+		return "cannot open a socket to upstream: " + err.Error()
+	}
+	_ = c.SetReadBuffer(4 << 20)
+	_ = c.SetWriteBuffer(4 << 20)
+	fl.conn = c
+	u.wg.Add(1)
+	go u.read(Rev, c, fl)
+	return ""
+}
+
+func (u *udpRelay) send(dep *Departure) {
+	var err error
+	fl := u.byID[dep.Flow]
+	switch {
+	case fl == nil || fl.closed:
+		err = errors.New("flow gone")
+	case dep.Dir == Fwd:
+		_, err = fl.conn.Write(dep.Data)
+	default:
+		_, err = u.udp.WriteToUDPAddrPort(dep.Data, fl.client)
+	}
+	if err != nil {
+		if u.sendErrs == 0 {
+			u.log.Printf("send %s flow %d: %v", dep.Dir, dep.Flow, err)
+		}
+		u.sendErrs++
+	}
+}
+
+// expire forgets flows idle for FlowIdle with nothing pending.
+func (u *udpRelay) expire() {
+	now := time.Since(u.start)
+	for addr, fl := range u.flows {
+		if now-fl.last >= u.opts.FlowIdle && u.sim.FlowPending(fl.id) == 0 {
+			u.closeFlow(fl)
+			delete(u.flows, addr)
+			delete(u.byID, fl.id)
+			u.sim.Forget(fl.id)
+			u.log.Printf("flow %d: idle, forgotten", fl.id)
+		}
+	}
+}
+
+func (u *udpRelay) closeFlow(fl *udpFlow) {
+	fl.closed = true
+	if fl.conn != nil {
+		fl.conn.Close()
+	}
+}
+
+func (u *udpRelay) shutdown() map[string]int64 {
+	close(u.stop)
+	u.udp.Close()
+	for _, fl := range u.flows {
+		u.closeFlow(fl)
+	}
+	u.wg.Wait()
+	u.sim.Cancel(time.Since(u.start))
+	counts := map[string]int64{"flows": int64(u.nextID), "send_errors": u.sendErrs}
+	for d, c := range u.sim.Counts() {
+		n := Dir(d).String()
+		counts[n+"_in"], counts[n+"_dropped"] = c.In, c.Dropped
+		counts[n+"_sent"], counts[n+"_cancelled"] = c.Sent, c.Cancelled
+	}
+	return counts
+}
