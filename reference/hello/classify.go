@@ -1,0 +1,297 @@
+package hello
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Verdict is the outcome of classifying one observed message.
+type Verdict int
+
+// Verdicts, from worst to best.
+const (
+	// Mismatch: the expected message is not there; Reason says why.
+	Mismatch Verdict = iota
+	// Lenient: the message is there and a conforming receiver accepts it,
+	// but it deviates from the strict form; Leniencies name how.
+	Lenient
+	// Strict: exactly the strict form.
+	Strict
+)
+
+var verdictNames = [...]string{Mismatch: "mismatch", Lenient: "lenient", Strict: "strict"}
+
+func (v Verdict) String() string {
+	if v >= 0 && int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return fmt.Sprintf("Verdict(%d)", int(v))
+}
+
+// MarshalText encodes v as its name, for reports and spec/vectors/hello.json.
+func (v Verdict) MarshalText() ([]byte, error) {
+	if v < 0 || int(v) >= len(verdictNames) {
+		return nil, fmt.Errorf("invalid verdict %d", int(v))
+	}
+	return []byte(verdictNames[v]), nil
+}
+
+// UnmarshalText decodes a verdict name.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	for i, name := range verdictNames {
+		if string(b) == name {
+			*v = Verdict(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown verdict %q", b)
+}
+
+// Leniency names one way a message deviates from the strict form while still
+// working with a conforming peer. The values are the texts reports show.
+type Leniency string
+
+// Leniencies, in the order Classification lists them.
+const (
+	// On the wire (ClassifyWire):
+	NoTrailingNewline Leniency = "no trailing newline"           // HELLO-1
+	CRLFLineEnding    Leniency = "CRLF line ending"              // HELLO-15
+	ExtraWhitespace   Leniency = "extra whitespace"              // HELLO-15
+	NULBytes          Leniency = "NUL bytes"                     // HELLO-15
+	ExtraLines        Leniency = "extra lines after the message" // HELLO-1
+	// On stdout (ClassifyOutput):
+	OtherTextOnLine Leniency = "other text on the line" // HELLO-7, HELLO-11, HELLO-21
+)
+
+// Classification is the verdict on one observed message.
+type Classification struct {
+	Verdict Verdict `json:"verdict"`
+	// Leniencies is non-empty exactly when Verdict is Lenient.
+	Leniencies []Leniency `json:"leniencies,omitempty"`
+	// Reason is non-empty exactly when Verdict is Mismatch: what the
+	// student can fix, e.g. `wrong language name: got "Hello in golang",
+	// expected "Hello in Go"`.
+	Reason string `json:"reason,omitempty"`
+}
+
+func (c Classification) String() string {
+	switch c.Verdict {
+	case Lenient:
+		s := make([]string, len(c.Leniencies))
+		for i, l := range c.Leniencies {
+			s[i] = string(l)
+		}
+		return "lenient (" + strings.Join(s, ", ") + ")"
+	case Mismatch:
+		return "mismatch: " + c.Reason
+	}
+	return c.Verdict.String()
+}
+
+// ClassifyWire judges raw, every byte one side sent on one connection (up to
+// its close, or up to when the peer stopped reading), against expected, the
+// message's text without '\n' (e.g. FormatHello(lang) without its newline).
+//
+//   - Strict: raw is exactly expected + "\n" (HELLO-1, HELLO-3, HELLO-4).
+//   - Lenient: the first non-blank line, with runs of whitespace taken as one
+//     space, is expected, and a conforming receiver gets the message
+//     (HELLO-2, HELLO-15); Leniencies name every deviation.
+//   - Mismatch otherwise, e.g. wrong text, wrong language name, nothing sent.
+func ClassifyWire(expected string, raw []byte) Classification {
+	s := string(raw)
+	if s == expected+"\n" {
+		return Classification{Verdict: Strict}
+	}
+	lines := strings.SplitAfter(s, "\n")
+	first := -1
+	for i, l := range lines {
+		if normalize(l) != "" {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		if len(raw) == 0 {
+			return mismatch("nothing was sent")
+		}
+		return mismatch(fmt.Sprintf("only whitespace was sent (%s), expected %s", quote(s), quote(expected)))
+	}
+	line := lines[first]
+	if got, want := normalize(line), normalize(expected); got != want {
+		return mismatch(differs(strings.TrimSuffix(line, "\n"), got, want))
+	}
+
+	var (
+		noNewline = !strings.HasSuffix(line, "\n")
+		body      = strings.TrimSuffix(line, "\n")
+		crlf      = !noNewline && strings.HasSuffix(body, "\r")
+		before    = strings.Join(lines[:first], "")
+		after     = strings.Join(lines[first+1:], "")
+	)
+	if crlf {
+		body = strings.TrimSuffix(body, "\r")
+	}
+	body = strings.ReplaceAll(body, "\x00", "")
+	extraLines := normalize(after) != ""
+	space := body != expected || hasSpace(before) || (!extraLines && hasSpace(after))
+
+	var l []Leniency
+	add := func(cond bool, x Leniency) {
+		if cond {
+			l = append(l, x)
+		}
+	}
+	add(noNewline, NoTrailingNewline)
+	add(crlf, CRLFLineEnding)
+	add(space, ExtraWhitespace)
+	add(strings.IndexByte(s, 0) >= 0, NULBytes)
+	add(extraLines, ExtraLines)
+	return Classification{Verdict: Lenient, Leniencies: l}
+}
+
+// ClassifyOutput judges out, everything a program printed on stdout, for the
+// line expected (e.g. the reply a client must print, HELLO-7; the message a
+// server must print, HELLO-11; the client IP a challenge server must print,
+// HELLO-21). Whitespace and NUL bytes on stdout never count against the
+// program: they may be the peer's (HELLO-15), so lines are compared with
+// runs of them taken as one space.
+//
+//   - Strict: some line of out is expected.
+//   - Lenient (OtherTextOnLine): some line contains expected as a whole
+//     (e.g. `Server said: Goodbye in Go`), not as part of a longer word:
+//     "Hello in C" is not found in "Hello in C++", nor "10.0.0.2" in
+//     "10.0.0.23".
+//   - Mismatch otherwise. expected must not be blank.
+func ClassifyOutput(expected string, out []byte) Classification {
+	want := normalize(expected)
+	if want == "" {
+		return mismatch("nothing to look for: the expected text is blank")
+	}
+	lines := strings.Split(string(out), "\n")
+	contained := false
+	for _, line := range lines {
+		got := normalize(line)
+		if got == want {
+			return Classification{Verdict: Strict}
+		}
+		contained = contained || containsWhole(got, want)
+	}
+	if contained {
+		return Classification{Verdict: Lenient, Leniencies: []Leniency{OtherTextOnLine}}
+	}
+	if normalize(string(out)) == "" {
+		return mismatch(fmt.Sprintf("nothing was printed on stdout, expected %s", quote(want)))
+	}
+	// Point at the first line that comes close, else at the last line.
+	var last string
+	for _, line := range lines {
+		got := normalize(line)
+		if got == "" {
+			continue
+		}
+		if related(got, want) {
+			return mismatch("stdout has no line with " + quote(want) + "; closest: " + differs(line, got, want))
+		}
+		last = line
+	}
+	return mismatch(fmt.Sprintf("stdout has no line with %s; last line printed: %s", quote(want), quote(last)))
+}
+
+func mismatch(reason string) Classification {
+	return Classification{Verdict: Mismatch, Reason: reason}
+}
+
+// differs explains how got (normalized; shown as display, the text as
+// received) differs from want, in words a student can act on.
+func differs(display, got, want string) string {
+	s := fmt.Sprintf("got %s, expected %s", quote(display), quote(want))
+	switch {
+	case strings.EqualFold(got, want):
+		return "letter case differs: " + s
+	case !utf8.ValidString(got):
+		return "not valid UTF-8: " + s
+	}
+	for _, p := range []string{"Hello in ", "Goodbye in "} {
+		if strings.HasPrefix(want, p) && hasPrefixFold(got, p) {
+			return "wrong language name: " + s
+		}
+	}
+	return s
+}
+
+// related reports whether got looks like an attempt at want: the same text
+// in another letter case, or the same "Hello in"/"Goodbye in" phrase.
+func related(got, want string) bool {
+	if strings.Contains(strings.ToLower(got), strings.ToLower(want)) {
+		return true
+	}
+	for _, p := range []string{"Hello in ", "Goodbye in "} {
+		if strings.HasPrefix(want, p) && strings.Contains(strings.ToLower(got), strings.ToLower(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+func hasSpace(s string) bool { return strings.IndexFunc(s, unicode.IsSpace) >= 0 }
+
+// containsWhole reports whether want occurs in s not as part of a longer
+// word: the rune before it is not a letter, digit or '_', and the rune after
+// it could not continue a language name or an address (letter, digit, '_',
+// '+', '#', '-', or '.' followed by a letter or digit).
+func containsWhole(s, want string) bool {
+	for off := 0; ; {
+		i := strings.Index(s[off:], want)
+		if i < 0 {
+			return false
+		}
+		start, end := off+i, off+i+len(want)
+		if !wordBefore(s[:start]) && !wordAfter(s[end:]) {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(s[start:])
+		off = start + size
+	}
+}
+
+func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func wordBefore(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return s != "" && isWordRune(r)
+}
+
+func wordAfter(s string) bool {
+	if s == "" {
+		return false
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	switch {
+	case isWordRune(r) || r == '+' || r == '#' || r == '-':
+		return true
+	case r == '.':
+		next, _ := utf8.DecodeRuneInString(s[size:])
+		return s[size:] != "" && isWordRune(next)
+	}
+	return false
+}
+
+// quote returns s as a Go-quoted string, cut to 80 bytes so a long message
+// keeps a report readable.
+func quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return fmt.Sprintf("%q... (%d bytes)", s[:cut], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,183 @@
+package hello
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+type vector struct {
+	Name           string     `json:"name"`
+	Check          string     `json:"check"`
+	Expected       string     `json:"expected"`
+	Raw            *string    `json:"raw"`
+	RawHex         string     `json:"raw_hex"`
+	Verdict        Verdict    `json:"verdict"`
+	Leniencies     []Leniency `json:"leniencies"`
+	ReasonContains string     `json:"reason_contains"`
+}
+
+func loadVectors(t testing.TB) []vector {
+	t.Helper()
+	b, err := os.ReadFile("../../spec/vectors/hello.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Description   string     `json:"description"`
+		LeniencyOrder []Leniency `json:"leniency_order"`
+		Vectors       []vector   `json:"vectors"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&file); err != nil {
+		t.Fatalf("spec/vectors/hello.json: %v", err)
+	}
+	if !slices.Equal(file.LeniencyOrder, allLeniencies) {
+		t.Errorf("leniency_order %q, want the package's %q", file.LeniencyOrder, allLeniencies)
+	}
+	return file.Vectors
+}
+
+var allLeniencies = []Leniency{NoTrailingNewline, CRLFLineEnding, ExtraWhitespace, NULBytes, ExtraLines, OtherTextOnLine}
+
+func (v vector) raw(t testing.TB) []byte {
+	switch {
+	case v.Raw != nil && v.RawHex == "":
+		return []byte(*v.Raw)
+	case v.Raw == nil && v.RawHex != "":
+		b, err := hex.DecodeString(v.RawHex)
+		if err != nil {
+			t.Fatalf("%s: raw_hex: %v", v.Name, err)
+		}
+		return b
+	}
+	t.Fatalf("%s: want exactly one of raw and raw_hex", v.Name)
+	return nil
+}
+
+// TestVectors runs spec/vectors/hello.json (HELLO-1, HELLO-3, HELLO-4,
+// HELLO-7, HELLO-11, HELLO-15, HELLO-21).
+func TestVectors(t *testing.T) {
+	t.Parallel()
+	vs := loadVectors(t)
+	if len(vs) < 40 {
+		t.Fatalf("only %d vectors", len(vs))
+	}
+	names := map[string]bool{}
+	for _, v := range vs {
+		if names[v.Name] {
+			t.Errorf("duplicate vector name %q", v.Name)
+		}
+		names[v.Name] = true
+		t.Run(v.Name, func(t *testing.T) {
+			var got Classification
+			switch v.Check {
+			case "wire":
+				got = ClassifyWire(v.Expected, v.raw(t))
+			case "output":
+				got = ClassifyOutput(v.Expected, v.raw(t))
+			default:
+				t.Fatalf("unknown check %q", v.Check)
+			}
+			if got.Verdict != v.Verdict || !slices.Equal(got.Leniencies, v.Leniencies) {
+				t.Errorf("%s(%q, %q) = %v; want %v %q", v.Check, v.Expected, v.raw(t), got, v.Verdict, v.Leniencies)
+			}
+			if (v.Verdict == Mismatch) != (v.ReasonContains != "") {
+				t.Errorf("vector: reason_contains must be given exactly for mismatches")
+			}
+			if !strings.Contains(got.Reason, v.ReasonContains) {
+				t.Errorf("reason %q does not contain %q", got.Reason, v.ReasonContains)
+			}
+			checkInvariants(t, v.Expected, got)
+		})
+	}
+}
+
+// checkInvariants holds for every classification.
+func checkInvariants(t testing.TB, expected string, c Classification) {
+	t.Helper()
+	switch c.Verdict {
+	case Strict:
+		if len(c.Leniencies) != 0 || c.Reason != "" {
+			t.Errorf("strict with leniencies or reason: %+v", c)
+		}
+	case Lenient:
+		if len(c.Leniencies) == 0 || c.Reason != "" {
+			t.Errorf("lenient without leniencies, or with a reason: %+v", c)
+		}
+		// Each leniency at most once, in canonical order.
+		last := -1
+		for _, l := range c.Leniencies {
+			i := slices.Index(allLeniencies, l)
+			if i <= last {
+				t.Errorf("leniencies %q out of order or unknown", c.Leniencies)
+			}
+			last = i
+		}
+	case Mismatch:
+		if len(c.Leniencies) != 0 || c.Reason == "" {
+			t.Errorf("mismatch without reason, or with leniencies: %+v", c)
+		}
+	default:
+		t.Errorf("invalid verdict %d", c.Verdict)
+	}
+}
+
+func TestClassifyWireStrictOnlyExact(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"Go", "C++", "C#", "Python (Jupyter)", "Objective C"} {
+		for _, msg := range []string{FormatHello(lang), FormatGoodbye(lang), ChallengeReply("Hello in Rust", lang)} {
+			exp := strings.TrimSuffix(msg, "\n")
+			if c := ClassifyWire(exp, []byte(msg)); c.Verdict != Strict {
+				t.Errorf("ClassifyWire(%q, %q) = %v, want strict", exp, msg, c)
+			}
+			if c := ClassifyOutput(exp, []byte(msg)); c.Verdict != Strict {
+				t.Errorf("ClassifyOutput(%q, %q) = %v, want strict", exp, msg, c)
+			}
+		}
+	}
+}
+
+func TestVerdictText(t *testing.T) {
+	t.Parallel()
+	for _, v := range []Verdict{Mismatch, Lenient, Strict} {
+		b, err := v.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Verdict
+		if err := back.UnmarshalText(b); err != nil || back != v {
+			t.Errorf("round trip of %v: %v, %v", v, back, err)
+		}
+	}
+	if _, err := Verdict(7).MarshalText(); err == nil {
+		t.Error("MarshalText of an invalid verdict succeeded")
+	}
+	var v Verdict
+	if err := v.UnmarshalText([]byte("pass")); err == nil {
+		t.Error("UnmarshalText(pass) succeeded")
+	}
+	b, err := json.Marshal(Classification{Verdict: Lenient, Leniencies: []Leniency{CRLFLineEnding}})
+	if want := `{"verdict":"lenient","leniencies":["CRLF line ending"]}`; err != nil || string(b) != want {
+		t.Errorf("json = %s, %v; want %s", b, err, want)
+	}
+}
+
+func TestClassifyOutputBlankExpected(t *testing.T) {
+	t.Parallel()
+	if c := ClassifyOutput(" \n", []byte("\n\n")); c.Verdict != Mismatch {
+		t.Errorf("blank expected text classified %v", c)
+	}
+}
+
+func TestQuoteCutsLongText(t *testing.T) {
+	t.Parallel()
+	c := ClassifyWire("Hello in Go", []byte(strings.Repeat("é", 1000)+"\n"))
+	if c.Verdict != Mismatch || len(c.Reason) > 200 || !strings.Contains(c.Reason, "(2000 bytes)") {
+		t.Errorf("reason for a long message: %q", c.Reason)
+	}
+}
