@@ -1,0 +1,41 @@
+// Retransmission timeout estimator in the style of RFC 6298 (RUDP-41).
+//
+// The course sender uses a fixed 500 ms. We start there, then follow the
+// measured round-trip time: SRTT is a smoothed average, RTTVAR a smoothed
+// mean deviation, and RTO = SRTT + 4 * RTTVAR. A timeout doubles the RTO
+// (exponential backoff) until the next valid sample. The bounds differ from
+// RFC 6298's (1 s .. 60 s): a floor of 200 ms suits a LAN or a simulated
+// network, and a ceiling of 4 s keeps probing often during a long blackout.
+export const INITIAL_RTO_MS = 500;
+export const MIN_RTO_MS = 200;
+export const MAX_RTO_MS = 4000;
+const CLOCK_GRANULARITY_MS = 1;
+
+export class RtoEstimator {
+  constructor() {
+    this.srtt = undefined; // ms; undefined until the first sample
+    this.rttvar = undefined;
+    this.rto = INITIAL_RTO_MS;
+  }
+
+  // sample feeds one measured round-trip time. By Karn's rule the caller
+  // only measures packets that were sent once: the ack of a retransmitted
+  // packet could belong to either copy.
+  sample(rttMs) {
+    if (this.srtt === undefined) {
+      this.srtt = rttMs;
+      this.rttvar = rttMs / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - rttMs);
+      this.srtt = 0.875 * this.srtt + 0.125 * rttMs;
+    }
+    this.rto = clamp(this.srtt + Math.max(CLOCK_GRANULARITY_MS, 4 * this.rttvar));
+  }
+
+  // backOff doubles the timeout after it expired.
+  backOff() {
+    this.rto = clamp(this.rto * 2);
+  }
+}
+
+const clamp = (ms) => Math.min(MAX_RTO_MS, Math.max(MIN_RTO_MS, ms));
