@@ -1,0 +1,178 @@
+/* hello_server.c - Hello Internet server (spec/hello.md).
+ *
+ *   hello-server PORT [--challenge]
+ *
+ * Listens on all addresses and serves clients forever, each in its own
+ * thread so that a silent client never blocks the others (HELLO-13, HELLO-14):
+ * read the message, print it, reply "Goodbye in C\n", close.
+ * --challenge: reply "Goodbye <ClientLanguage> from C\n" and also print the
+ * client's IP address (HELLO-20, HELLO-21).
+ */
+#include <err.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hello.h"
+#include "util.h"
+
+static bool challenge;
+
+struct connection {
+    int fd;
+    char ip[INET6_ADDRSTRLEN];
+    unsigned port;
+};
+
+/* HELLO-20: "Goodbye <ClientLanguage> from C\n". The client's words are
+ * taken with runs of blanks as one space; after "Hello in" (in any letter
+ * case) they name its language, otherwise the whole message is echoed, so a
+ * client that says something else sees what it sent. */
+static char *challenge_reply(const char *msg, size_t len)
+{
+    char *words = malloc(len + 1);
+    if (!words)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (!is_blank(msg[i]))
+            words[n++] = msg[i];
+        else if (n > 0 && words[n - 1] != ' ')
+            words[n++] = ' ';
+    if (n > 0 && words[n - 1] == ' ')
+        n--;
+    const char *lang = words;
+    static const char hello_in[] = "hello in ";
+    if (n > strlen(hello_in) && strncasecmp(words, hello_in, strlen(hello_in)) == 0) {
+        lang += strlen(hello_in);
+        n -= strlen(hello_in);
+    }
+    char *reply = malloc(n + 32);
+    if (reply && n == 0)
+        sprintf(reply, "Goodbye from %s\n", HELLO_LANGUAGE);
+    else if (reply)
+        sprintf(reply, "Goodbye %.*s from %s\n", (int)n, lang, HELLO_LANGUAGE);
+    free(words);
+    return reply;
+}
+
+/* Close gracefully: send our FIN, then read (and discard) whatever the client
+ * still sends for a moment. Closing with unread bytes would make the kernel
+ * send a reset, which can destroy our reply before the client reads it. */
+static void close_gracefully(int fd)
+{
+    char sink[512];
+    shutdown(fd, SHUT_WR);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    while (poll(&pfd, 1, HELLO_IDLE_MS) > 0 && read(fd, sink, sizeof sink) > 0)
+        ;
+    close(fd);
+}
+
+static void *serve(void *arg)
+{
+    struct connection *c = arg;
+    char *msg = malloc(HELLO_MAX_MESSAGE);
+    char *reply = NULL; /* challenge mode: allocated */
+    if (!msg) {
+        warnx("out of memory for client %s", c->ip);
+        goto done;
+    }
+    ssize_t len = read_message(c->fd, msg, HELLO_MAX_MESSAGE, HELLO_TIMEOUT_MS);
+    if (len <= 0) { /* no reply to a client that sent no message */
+        warnx("client %s port %u sent no message: %s", c->ip, c->port,
+              len == 0 ? "it closed the connection"
+              : errno == ETIMEDOUT ? "nothing arrived within 10 s"
+              : errno == EMSGSIZE ? "it sent more than 64 KiB without a newline"
+              : strerror(errno));
+        goto done;
+    }
+    size_t text_len = (size_t)len;
+    const char *text = message_text(msg, &text_len);
+
+    /* HELLO-11 (and HELLO-21: the IP alone on the line before): one locked
+     * block, so lines of concurrent clients never interleave, flushed at
+     * once for whoever reads stdout through a pipe. */
+    flockfile(stdout);
+    if (challenge)
+        fprintf(stdout, "%s\n", c->ip);
+    fwrite(text, 1, text_len, stdout);
+    putc_unlocked('\n', stdout);
+    fflush(stdout);
+    funlockfile(stdout);
+
+    static const char goodbye[] = "Goodbye in " HELLO_LANGUAGE "\n"; /* HELLO-1, HELLO-4 */
+    const char *answer = challenge ? (reply = challenge_reply(msg, (size_t)len)) : goodbye;
+    if (!answer)
+        warnx("out of memory for client %s", c->ip);
+    else if (write_all(c->fd, answer, strlen(answer)) != 0)
+        warn("could not reply to client %s port %u", c->ip, c->port);
+done:
+    close_gracefully(c->fd); /* HELLO-12 */
+    free(reply);
+    free(msg);
+    free(c);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[2], "--challenge") == 0)
+        challenge = true;
+    else if (argc != 2) {
+        fprintf(stderr, "usage: %s PORT [--challenge]\n", argv[0]);
+        return 2;
+    }
+    int port = parse_port(argv[1], "PORT");
+    signal(SIGPIPE, SIG_IGN); /* a client that vanished must not kill the server */
+
+    int listener = bind_all_addresses(SOCK_STREAM, port); /* HELLO-10 */
+    if (listen(listener, 64) != 0)
+        err(1, "listen on port %d", port);
+    fprintf(stderr, "hello-server: listening on port %d%s\n", port,
+            challenge ? " (challenge mode)" : "");
+
+    /* Threads are detached: nobody joins them. Small stacks, because the
+     * sandbox limits memory and each connection needs only a little. */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+
+    for (;;) { /* HELLO-13: forever */
+        struct sockaddr_storage addr;
+        socklen_t addrlen = sizeof addr;
+        int fd = accept(listener, (struct sockaddr *)&addr, &addrlen);
+        if (fd < 0) {
+            if (errno != EINTR && errno != ECONNABORTED) {
+                warn("accept");
+                sleep(1); /* e.g. out of file descriptors: let threads finish */
+            }
+            continue;
+        }
+        struct connection *c = malloc(sizeof *c);
+        if (!c) {
+            warnx("out of memory: dropping a client");
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        address_text((struct sockaddr *)&addr, c->ip, &c->port);
+        pthread_t thread;
+        int rc = pthread_create(&thread, &attr, serve, c); /* HELLO-14 */
+        if (rc != 0) {
+            warnx("cannot start a thread for client %s: %s", c->ip, strerror(rc));
+            close(fd);
+            free(c);
+        }
+    }
+}

@@ -1,0 +1,377 @@
+/* sender.c - RUDP sender (spec/rudp.md).
+ *
+ *   rudp-sender -a HOST -p PORT [-f FILE] [-k] [-d] [-s START_SEQNO] [-g GIVE_UP_SECONDS]
+ *
+ * Sends FILE (or stdin) as start, data..., end datagrams over UDP and exits 0
+ * once end is acknowledged. At most 5 packets are in flight (RUDP-40). Lost
+ * packets are found by a retransmission timer whose timeout follows the
+ * measured round-trip time (RFC 6298) and by three duplicate acks (fast
+ * retransmit). With -k the receiver's sacks say which packets it holds, and
+ * only the holes are resent.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rudp.h"
+#include "util.h"
+
+#define RTO_INITIAL_MS 500 /* RUDP-41: the course's fixed timeout, our first guess */
+#define RTO_MIN_MS 200     /* floor: loopback RTTs are ~0 ms, but hosts stall */
+#define RTO_MAX_MS 2000    /* backoff cap: resume quickly after a blackout */
+#define DUP_ACKS_FOR_FAST_RETRANSMIT 3 /* RUDP-42: the 4th identical ack */
+#define DEFAULT_GIVE_UP_SECONDS 30     /* RUDP-44 */
+
+/* The input, read ahead far enough to know whether a packet is the last. */
+struct input {
+    int fd;
+    const char *name;
+    unsigned char buf[2 * RUDP_MAX_DATAGRAM];
+    size_t len;
+    bool eof;
+};
+
+/* A sent packet that is not yet cumulatively acknowledged. */
+struct packet {
+    unsigned char buf[RUDP_MAX_DATAGRAM];
+    size_t len;
+    int64_t sent_at;    /* last (re)transmission */
+    bool retransmitted; /* Karn's rule: its ack gives no RTT sample */
+    bool sacked;        /* the receiver says it holds it (-k) */
+};
+
+/* RFC 6298 retransmission timeout estimator (RUDP-41). */
+struct rto_estimator {
+    double srtt, rttvar; /* smoothed RTT and its variation, ms */
+    bool measured;
+    int64_t rto;         /* current timeout, ms */
+};
+
+struct sender {
+    int sock;
+    bool sack_mode;
+    struct input in;
+    uint64_t first;   /* seqno of start */
+    uint64_t base;    /* last cumulative ack = oldest unacknowledged seqno */
+    uint64_t next;    /* next new seqno to send */
+    bool end_made;    /* the end packet exists ... */
+    uint64_t end;     /* ... and has this seqno */
+    struct packet window[RUDP_WINDOW]; /* seqno s lives in window[s % RUDP_WINDOW] */
+    int dup_acks;
+    struct rto_estimator rto;
+    int64_t timer;    /* when the retransmission timer fires; 0 = stopped */
+    int64_t last_progress;
+};
+
+static struct packet *packet_of(struct sender *s, uint64_t seqno)
+{
+    return &s->window[seqno % RUDP_WINDOW];
+}
+
+/* ---- RTO estimator (RFC 6298 section 2, with alpha 1/8, beta 1/4, K 4) ---- */
+
+static void rto_update(struct rto_estimator *r, int64_t rtt_ms)
+{
+    double rtt = (double)rtt_ms;
+    if (!r->measured) {
+        r->srtt = rtt;
+        r->rttvar = rtt / 2;
+        r->measured = true;
+    } else {
+        double delta = r->srtt > rtt ? r->srtt - rtt : rtt - r->srtt;
+        r->rttvar = 0.75 * r->rttvar + 0.25 * delta;
+        r->srtt = 0.875 * r->srtt + 0.125 * rtt;
+    }
+    int64_t rto = (int64_t)(r->srtt + 4 * r->rttvar + 1); /* +1: clock granularity */
+    r->rto = rto < RTO_MIN_MS ? RTO_MIN_MS : rto > RTO_MAX_MS ? RTO_MAX_MS : rto;
+}
+
+static void rto_backoff(struct rto_estimator *r) /* RFC 6298 (5.5) */
+{
+    r->rto = r->rto * 2 > RTO_MAX_MS ? RTO_MAX_MS : r->rto * 2;
+}
+
+/* ---- input ---- */
+
+/* Read until at least want bytes are buffered or the input ends. */
+static void input_fill(struct input *in, size_t want)
+{
+    while (in->len < want && !in->eof) {
+        ssize_t n = read(in->fd, in->buf + in->len, sizeof in->buf - in->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            err(1, "cannot read %s", in->name);
+        if (n == 0)
+            in->eof = true;
+        in->len += (size_t)n;
+    }
+}
+
+static void input_consume(struct input *in, size_t n)
+{
+    memmove(in->buf, in->buf + n, in->len - n);
+    in->len -= n;
+}
+
+/* ---- sending ---- */
+
+static void transmit(struct sender *s, uint64_t seqno)
+{
+    struct packet *p = packet_of(s, seqno);
+    /* A refused send just means an ICMP error came back for an earlier
+     * datagram (receiver not up yet?): keep going, the timer retries. */
+    if (send(s->sock, p->buf, p->len, 0) < 0)
+        debugf("send %" PRIu64 ": %s", seqno, strerror(errno));
+    p->sent_at = now_ms();
+    if (!s->timer) /* RFC 6298 (5.1) */
+        s->timer = p->sent_at + s->rto.rto;
+}
+
+static void retransmit(struct sender *s, uint64_t seqno, const char *why)
+{
+    debugf("resend %" PRIu64 " (%s, rto %" PRId64 " ms)", seqno, why, s->rto.rto);
+    packet_of(s, seqno)->retransmitted = true;
+    transmit(s, seqno);
+}
+
+/* Build and send packet s->next. start carries the first chunk (RUDP-7);
+ * end carries the last one, possibly empty, so an empty file is an empty
+ * start and an empty end. Every other packet is as full as allowed (RUDP-46). */
+static void send_new_packet(struct sender *s)
+{
+    uint64_t seqno = s->next;
+    enum rudp_type type = RUDP_DATA;
+    size_t take;
+    if (seqno == s->first) {
+        type = RUDP_START;
+        input_fill(&s->in, rudp_payload_capacity(RUDP_START, seqno));
+        take = s->in.len < rudp_payload_capacity(RUDP_START, seqno)
+                   ? s->in.len : rudp_payload_capacity(RUDP_START, seqno);
+    } else {
+        size_t end_room = rudp_payload_capacity(RUDP_END, seqno);
+        input_fill(&s->in, end_room + 1); /* one byte more tells if the rest fits */
+        if (s->in.eof && s->in.len <= end_room) {
+            type = RUDP_END;
+            take = s->in.len;
+            s->end_made = true;
+            s->end = seqno;
+        } else {
+            take = rudp_payload_capacity(RUDP_DATA, seqno);
+        }
+    }
+    struct packet *p = packet_of(s, seqno);
+    p->len = rudp_encode(p->buf, type, seqno, s->in.buf, take);
+    p->retransmitted = p->sacked = false;
+    input_consume(&s->in, take);
+    s->next++;
+    debugf("send %s %" PRIu64 " (%zu bytes)", rudp_type_name(type), seqno, p->len);
+    transmit(s, seqno);
+}
+
+/* With -k, resend the holes: unsacked packets below the highest sacked one
+ * (RUDP-32). Without sack information only the oldest packet is a known hole. */
+static void fast_retransmit(struct sender *s)
+{
+    uint64_t highest_sacked = s->base;
+    for (uint64_t q = s->base; q < s->next; q++)
+        if (packet_of(s, q)->sacked)
+            highest_sacked = q;
+    retransmit(s, s->base, "3 duplicate acks");
+    for (uint64_t q = s->base + 1; q < highest_sacked; q++)
+        if (!packet_of(s, q)->sacked)
+            retransmit(s, q, "hole in sack");
+    s->timer = now_ms() + s->rto.rto;
+}
+
+/* The timer fired: the oldest packet's ack is overdue. Without sack we
+ * cannot know which of the packets in flight arrived, so all are resent
+ * (Go-Back-N); with sack only those the receiver does not hold. */
+static void on_timeout(struct sender *s)
+{
+    rto_backoff(&s->rto);
+    retransmit(s, s->base, "timeout");
+    for (uint64_t q = s->base + 1; q < s->next; q++)
+        if (!packet_of(s, q)->sacked)
+            retransmit(s, q, "timeout");
+    s->dup_acks = 0;
+    s->timer = now_ms() + s->rto.rto; /* RFC 6298 (5.6) */
+}
+
+static void on_ack(struct sender *s, const struct rudp_packet *ack)
+{
+    uint64_t cum = ack->seqno;
+    if (cum < s->base || cum > s->next) { /* stale, or acks what was never sent */
+        debugf("ignore %s %" PRIu64 " (window %" PRIu64 "..%" PRIu64 ")",
+               rudp_type_name(ack->type), cum, s->base, s->next);
+        return;
+    }
+    for (size_t i = 0; s->sack_mode && i < ack->nsacks; i++)
+        if (ack->sacks[i] > cum && ack->sacks[i] < s->next)
+            packet_of(s, ack->sacks[i])->sacked = true;
+
+    if (cum == s->base) { /* a duplicate ack: something is missing */
+        if (s->base < s->next && ++s->dup_acks == DUP_ACKS_FOR_FAST_RETRANSMIT)
+            fast_retransmit(s);
+        return;
+    }
+    /* New data acknowledged. Karn's rule: measure the RTT only if nothing
+     * this ack covers was ever resent - otherwise we could not tell which
+     * transmission the ack answers, or it was held up by an earlier hole. */
+    int64_t now = now_ms();
+    bool clean = true;
+    for (uint64_t q = s->base; q < cum; q++)
+        clean = clean && !packet_of(s, q)->retransmitted;
+    if (clean)
+        rto_update(&s->rto, now - packet_of(s, cum - 1)->sent_at);
+    debugf("ack %" PRIu64 "%s, rto %" PRId64 " ms", cum, clean ? "" : " (no rtt sample)",
+           s->rto.rto);
+    s->base = cum;
+    s->dup_acks = 0;
+    s->last_progress = now;
+    s->timer = s->base < s->next ? now + s->rto.rto : 0; /* RFC 6298 (5.2), (5.3) */
+}
+
+static void receive_acks(struct sender *s)
+{
+    unsigned char buf[RUDP_MAX_DATAGRAM + 1];
+    for (;;) {
+        ssize_t n = recv(s->sock, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0)
+            return; /* EAGAIN: drained; ECONNREFUSED: ICMP, receiver not up yet */
+        struct rudp_packet p;
+        const char *why = rudp_parse(buf, (size_t)n, &p);
+        if (why)
+            debugf("dropped a reply of %zd bytes: %s", n, why);
+        else if (p.type != RUDP_ACK && p.type != RUDP_SACK)
+            debugf("dropped a %s: a sender only takes acks", rudp_type_name(p.type));
+        else
+            on_ack(s, &p);
+    }
+}
+
+/* ---- setup ---- */
+
+/* A UDP socket connected to HOST:PORT, so that send() needs no address and
+ * only the receiver's datagrams reach us. IPv4 is preferred: "localhost"
+ * also means ::1, where many course receivers do not listen. */
+static int connect_udp(const char *host, const char *port)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM};
+    struct addrinfo *list;
+    int rc = getaddrinfo(host, port, &hints, &list);
+    if (rc != 0)
+        errx(1, "could not resolve host %s: %s", host, gai_strerror(rc));
+    struct addrinfo *ai = list;
+    for (struct addrinfo *a = list; a; a = a->ai_next)
+        if (a->ai_family == AF_INET) {
+            ai = a;
+            break;
+        }
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+        err(1, "cannot address %s port %s", host, port);
+    freeaddrinfo(list);
+    return fd;
+}
+
+static uint64_t parse_number(const char *text, uint64_t max, const char *what)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*text < '0' || *text > '9' || *end != '\0' || errno || v > max)
+        errx(2, "%s: '%s' is not a number from 0 to %" PRIu64, what, text, max);
+    return v;
+}
+
+static void usage(const char *prog)
+{
+    fprintf(stderr,
+            "usage: %s -a HOST -p PORT [-f FILE] [-k] [-d] [-s START_SEQNO] [-g GIVE_UP_SECONDS]\n",
+            prog);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    const char *host = NULL, *port = NULL, *file = NULL;
+    struct sender s = {.in = {.fd = STDIN_FILENO, .name = "stdin"},
+                       .rto = {.rto = RTO_INITIAL_MS}};
+    bool fixed_start = false;
+    int64_t give_up_ms = DEFAULT_GIVE_UP_SECONDS * 1000;
+    int opt;
+    while ((opt = getopt(argc, argv, "a:p:f:kds:g:")) != -1) {
+        switch (opt) {
+        case 'a': host = optarg; break;
+        case 'p': port = optarg; break;
+        case 'f': file = optarg; break;
+        case 'k': s.sack_mode = true; break;
+        case 'd': debug_enabled = true; break;
+        case 's':
+            s.first = parse_number(optarg, UINT64_MAX / 2, "-s");
+            fixed_start = true;
+            break;
+        case 'g':
+            give_up_ms = (int64_t)parse_number(optarg, 86400, "-g") * 1000;
+            if (give_up_ms == 0)
+                errx(2, "-g: give up after at least 1 second");
+            break;
+        default: usage(argv[0]);
+        }
+    }
+    if (!host || !port || optind != argc)
+        usage(argv[0]);
+    parse_port(port, "-p");
+    if (file) { /* RUDP-60: -f FILE, else stdin */
+        s.in.fd = open(file, O_RDONLY);
+        s.in.name = file;
+        if (s.in.fd < 0)
+            err(1, "cannot open %s", file);
+    }
+    if (!fixed_start) {
+        /* A random start (RUDP-7), below 10^9 so that it stays far from
+         * 2^31 for receivers that keep seqnos in a 32-bit int. */
+        uint32_t r;
+        if (getrandom(&r, sizeof r, 0) != sizeof r)
+            r = (uint32_t)getpid() ^ (uint32_t)now_ms();
+        s.first = r % 1000000000u;
+    }
+    s.base = s.next = s.first;
+    s.sock = connect_udp(host, port);
+    s.last_progress = now_ms();
+
+    while (!s.end_made || s.base <= s.end) { /* RUDP-45: until end is acked */
+        /* RUDP-40: new packets only while seqno < last cumulative ack + 5. */
+        while (!s.end_made && s.next < s.base + RUDP_WINDOW)
+            send_new_packet(&s);
+
+        int64_t now = now_ms();
+        int64_t wake = s.last_progress + give_up_ms;
+        if (s.timer && s.timer < wake)
+            wake = s.timer;
+        struct pollfd pfd = {.fd = s.sock, .events = POLLIN};
+        if (poll(&pfd, 1, wake > now ? (int)(wake - now) : 0) > 0)
+            receive_acks(&s);
+
+        now = now_ms();
+        if (s.timer && now >= s.timer)
+            on_timeout(&s);
+        if (now - s.last_progress >= give_up_ms) /* RUDP-44 */
+            errx(1, "giving up: no acknowledgement progress for %" PRId64
+                    " s (acked up to seqno %" PRIu64 ", %s)",
+                 give_up_ms / 1000, s.base, s.end_made ? "end sent" : "end not sent yet");
+    }
+    debugf("done: end %" PRIu64 " acknowledged", s.end);
+    return 0;
+}
