@@ -151,6 +151,7 @@ var _ = ReportAfterSuite("results.json", func(report Report) {
 			}
 		}
 	}
+	results.AssignBlame(run.Results)
 	path := filepath.Join(cfg.ResultsDir, "results.json")
 	if err := run.Write(path); err != nil {
 		fmt.Fprintf(os.Stderr, "cannot write %s: %v\n", path, err)
