@@ -7,6 +7,7 @@
  * and renamed to "<ip>.<port>" when its end packet has been delivered.
  * Runs until killed.
  */
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +24,7 @@
 #include "util.h"
 
 #define DEFAULT_PORT 33122 /* RUDP-61 */
+#define MAX_TRANSFERS 256  /* open files are limited: a flood of starts must not exhaust them */
 
 struct slot { /* one buffered packet of the receive window */
     bool present;
@@ -35,7 +37,9 @@ struct transfer {
     struct transfer *next;    /* all transfers form a list */
     struct sockaddr_storage peer;
     char name[INET6_ADDRSTRLEN + 8]; /* "<ip>.<port>", the output file */
-    uint64_t first_seqno;     /* seqno of its start packet */
+    uint64_t first_seqno;     /* seqno of its start packet, and its data: a */
+    size_t start_len;         /* start with both equal is a retransmission */
+    unsigned char start_data[RUDP_MAX_DATAGRAM];
     uint64_t next_expected;   /* RUDP-13: every ack carries it */
     bool complete;            /* end delivered, file renamed */
     FILE *out;                /* "<name>.partial" while not complete */
@@ -44,6 +48,7 @@ struct transfer {
 };
 
 static struct transfer *transfers;
+static int transfer_count;
 static bool sack_mode;
 static int64_t idle_timeout_ms = 10 * 1000;
 
@@ -84,25 +89,42 @@ static void drop_transfer(struct transfer *t)
     if (t->out)
         fclose(t->out);
     free(t);
+    transfer_count--;
+}
+
+/* RUDP-18: a start is a retransmission of the transfer's own start only if
+ * seqno and data are the same; any other start begins a new transfer. */
+static bool is_new_start(const struct transfer *t, const struct rudp_packet *p)
+{
+    return !t || p->seqno != t->first_seqno || p->len != t->start_len ||
+           memcmp(p->data, t->start_data, p->len) != 0;
 }
 
 /* RUDP-10, RUDP-11, RUDP-18: a start packet begins a transfer, replacing any
  * earlier one from the same address. Returns NULL if the file can't be made. */
 static struct transfer *begin_transfer(struct transfer *old, const struct sockaddr_storage *peer,
-                                       uint64_t seqno)
+                                       const struct rudp_packet *start)
 {
     if (old)
         drop_transfer(old);
+    if (transfer_count >= MAX_TRANSFERS) {
+        warnx("too many transfers at once: ignoring a start");
+        return NULL;
+    }
     struct transfer *t = calloc(1, sizeof *t);
     if (!t) {
-        warnx("out of memory: ignoring a new transfer");
+        warnx("out of memory: ignoring a start");
         return NULL;
     }
     t->peer = *peer;
     unsigned port;
     address_text((const struct sockaddr *)peer, t->name, &port);
     /* RUDP-16: the name comes from the source address, never from the
-     * packet, so nothing on the wire can choose where we write. */
+     * packet, so nothing on the wire can choose where we write. Like the
+     * Go reference, keep only [A-Za-z0-9.-]: "::1" becomes "__1". */
+    for (char *c = t->name; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-')
+            *c = '_';
     snprintf(t->name + strlen(t->name), sizeof t->name - strlen(t->name), ".%u", port);
     char partial[sizeof t->name + 8];
     partial_name(t, partial, sizeof partial);
@@ -112,10 +134,13 @@ static struct transfer *begin_transfer(struct transfer *old, const struct sockad
         free(t);
         return NULL;
     }
-    t->first_seqno = t->next_expected = seqno;
+    t->first_seqno = t->next_expected = start->seqno;
+    t->start_len = start->len;
+    memcpy(t->start_data, start->data, start->len);
     t->next = transfers;
     transfers = t;
-    debugf("%s: new transfer, start seqno %" PRIu64, t->name, seqno);
+    transfer_count++;
+    debugf("%s: new transfer, start seqno %" PRIu64, t->name, start->seqno);
     return t;
 }
 
@@ -143,7 +168,8 @@ static bool accept_packet(struct transfer *t, const struct rudp_packet *p)
 {
     /* RUDP-12: window = next_expected .. next_expected+4; the rest (old
      * duplicates, or too far ahead) is dropped but still answered. */
-    if (p->seqno < t->next_expected || p->seqno - t->next_expected >= RUDP_WINDOW)
+    if (p->seqno < t->next_expected || p->seqno - t->next_expected >= RUDP_WINDOW ||
+        p->seqno == UINT64_MAX) /* its ack, seqno+1, would not fit in 64 bits */
         return true;
     struct slot *s = &t->window[p->seqno % RUDP_WINDOW];
     if (!s->present) {
@@ -212,10 +238,8 @@ static void handle_datagram(int sock, const unsigned char *buf, size_t len,
         return;
     }
     struct transfer *t = find_transfer(peer);
-    /* RUDP-18: a start that is not a retransmission of the current
-     * transfer's start (other seqno, or no transfer at all) begins anew. */
-    if (p.type == RUDP_START && (!t || p.seqno != t->first_seqno))
-        t = begin_transfer(t, peer, p.seqno);
+    if (p.type == RUDP_START && is_new_start(t, &p))
+        t = begin_transfer(t, peer, &p);
     if (!t) { /* RUDP-11 */
         debugf("dropped %s %" PRIu64 ": no transfer from that address", rudp_type_name(p.type),
                p.seqno);
@@ -289,7 +313,10 @@ int main(int argc, char **argv)
     unsigned char buf[RUDP_MAX_DATAGRAM + 1];
     for (;;) {
         struct pollfd pfd = {.fd = sock, .events = POLLIN};
-        if (poll(&pfd, 1, 500) > 0) {
+        int ready = poll(&pfd, 1, 200);
+        /* Expire first, so that a packet never revives an overdue transfer. */
+        expire_idle_transfers();
+        if (ready > 0) {
             struct sockaddr_storage peer;
             socklen_t peer_len = sizeof peer;
             /* MSG_TRUNC: n is the real size, so oversized datagrams are seen */
@@ -300,6 +327,5 @@ int main(int argc, char **argv)
             else if (errno != EINTR)
                 warn("recvfrom");
         }
-        expire_idle_transfers();
     }
 }

@@ -27,7 +27,7 @@
 #include "util.h"
 
 #define RTO_INITIAL_MS 500 /* RUDP-41: the course's fixed timeout, our first guess */
-#define RTO_MIN_MS 200     /* floor: loopback RTTs are ~0 ms, but hosts stall */
+#define RTO_MIN_MS 100     /* floor: loopback RTTs are ~0 ms, but busy hosts stall */
 #define RTO_MAX_MS 2000    /* backoff cap: resume quickly after a blackout */
 #define DUP_ACKS_FOR_FAST_RETRANSMIT 3 /* RUDP-42: the 4th identical ack */
 #define DEFAULT_GIVE_UP_SECONDS 30     /* RUDP-44 */
