@@ -33,8 +33,9 @@ const server = net.createServer({ allowHalfOpen: true }, async (socket) => {
   socket.on('error', (err) => console.error(`${PROGRAM}: ${client}: ${err.message}`));
   try {
     const message = await readMessage(socket);
-    console.log(message); // HELLO-11; console.log to a pipe or file is synchronous: no buffering
-    if (values.challenge) console.log(client); // HELLO-21
+    // console.log to a pipe or a file is synchronous in Node: nothing waits in a buffer.
+    if (values.challenge) console.log(client); // HELLO-21, before the message as the Go reference does
+    console.log(message); // HELLO-11
     socket.end(values.challenge ? challengeReply(message) : `Goodbye in ${LANGUAGE}\n`); // HELLO-4, HELLO-12
   } catch (err) {
     console.error(`${PROGRAM}: ${client}: ${err.message}`);

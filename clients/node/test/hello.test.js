@@ -69,7 +69,7 @@ test('hello server --challenge (HELLO-20, HELLO-21)', async (t) => {
   t.after(() => server.kill());
   await listening(server);
   assert.equal(await exchange(port, 'Hello in Rust\r\n'), 'Goodbye Rust from JavaScript\n');
-  assert.equal(server.out, 'Hello in Rust\n127.0.0.1\n');
+  assert.equal(server.out, '127.0.0.1\nHello in Rust\n');
 });
 
 test('hello client', async (t) => {
