@@ -1,0 +1,302 @@
+package interop;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * Reliable file sender over UDP (spec/rudp.md).
+ *
+ * <pre>RudpSender -a HOST -p PORT [-f FILE] [-k] [-d]</pre>
+ *
+ * <p>One thread, one socket: send what the window allows, then wait for an ack until the
+ * retransmission timer expires. Packets are numbered by index 0..n-1 internally; the seqno on
+ * the wire is {@code first + index}.
+ */
+public final class RudpSender {
+    /** Give up after this long without the cumulative ack moving (RUDP-44). */
+    static final long GIVE_UP_NANOS = 30_000_000_000L;
+    /** Fast retransmit on the 3rd duplicate ack, i.e. the 4th identical one (RUDP-42). */
+    static final int DUP_ACK_THRESHOLD = 3;
+
+    /** One packet of the transfer: its type and its slice of the file. */
+    record Chunk(String type, int offset, int length) {}
+
+    private final byte[] file;
+    private final List<Chunk> chunks;
+    private final long first;
+    private final boolean sack;
+    private final boolean debug;
+    private final DatagramSocket socket;
+    private final InetSocketAddress peer;
+
+    private final RtoEstimator rto = new RtoEstimator();
+    private final long[] sentAt; // time of the first transmission of each packet
+    private final BitSet resent = new BitSet(); // ever retransmitted: Karn's rule
+    private final BitSet sacked = new BitSet(); // held by the receiver out of order (RUDP-32)
+    private final BitSet repaired = new BitSet(); // retransmitted in this recovery episode
+    private int acked; // packets [0, acked) are cumulatively acked
+    private int sent; // packets [0, sent) have been sent at least once
+    private int dupAcks;
+    private boolean inRecovery; // repairing a loss, until the ack passes `recover`
+    private int recover;
+    private long deadline; // retransmission timer, in System.nanoTime(); runs while acked < sent
+    private long lastProgress;
+    private int transmissions;
+
+    RudpSender(byte[] file, long first, boolean sack, boolean debug, DatagramSocket socket,
+            InetSocketAddress peer) {
+        this.file = file;
+        this.chunks = split(file.length, first);
+        this.first = first;
+        this.sack = sack;
+        this.debug = debug;
+        this.socket = socket;
+        this.peer = peer;
+        this.sentAt = new long[chunks.size()];
+    }
+
+    public static void main(String[] args) {
+        String host = null, path = null;
+        int port = -1;
+        boolean sack = false, debug = false;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "-a" -> host = args[++i];
+                    case "-p" -> port = Integer.parseInt(args[++i]);
+                    case "-f" -> path = args[++i];
+                    case "-k" -> sack = true;
+                    case "-d" -> debug = true;
+                    default -> throw new IllegalArgumentException("unknown option " + args[i]);
+                }
+            }
+            if (host == null || port < 1 || port > 65535) {
+                throw new IllegalArgumentException("need -a HOST and -p PORT");
+            }
+        } catch (RuntimeException e) { // bad number, missing value, unknown option
+            System.err.println("usage: RudpSender -a HOST -p PORT [-f FILE] [-k] [-d]: " + e.getMessage());
+            System.exit(2);
+        }
+        try {
+            // The file comes from -f or stdin (RUDP-60); it is read whole, which is fine for
+            // the files of a course (a 512 MiB container holds a few hundred MiB).
+            byte[] data = path == null ? System.in.readAllBytes() : Files.readAllBytes(Path.of(path));
+            InetSocketAddress peer = new InetSocketAddress(InetAddress.getByName(host), port);
+            // The sender picks the first seqno (RUDP-7); a random one keeps a restarted
+            // transfer apart from a stale one. Small enough never to wrap.
+            long first = new SecureRandom().nextInt(1 << 30);
+            try (DatagramSocket socket = new DatagramSocket()) {
+                RudpSender sender = new RudpSender(data, first, sack, debug, socket, peer);
+                System.exit(sender.run() ? 0 : 1);
+            }
+        } catch (UnknownHostException e) {
+            System.err.println("rudp sender: could not resolve host " + host);
+        } catch (IOException e) {
+            System.err.println("rudp sender: " + e);
+        }
+        System.exit(1);
+    }
+
+    /**
+     * Cuts the file into packets as large as a 1472-byte datagram allows (RUDP-2, RUDP-46):
+     * {@code start} first with the first chunk, then {@code data}, and {@code end} last with
+     * whatever is left, possibly nothing (RUDP-7). An empty file is an empty start and an
+     * empty end.
+     */
+    static List<Chunk> split(int size, long first) {
+        List<Chunk> chunks = new ArrayList<>();
+        int offset = Math.min(size, Rudp.MAX_DATAGRAM - Rudp.overhead(Rudp.START, first));
+        chunks.add(new Chunk(Rudp.START, 0, offset));
+        while (true) {
+            long seqno = first + chunks.size();
+            int left = size - offset;
+            if (left <= Rudp.MAX_DATAGRAM - Rudp.overhead(Rudp.END, seqno)) {
+                chunks.add(new Chunk(Rudp.END, offset, left));
+                return chunks;
+            }
+            int length = Rudp.MAX_DATAGRAM - Rudp.overhead(Rudp.DATA, seqno);
+            chunks.add(new Chunk(Rudp.DATA, offset, length));
+            offset += length;
+        }
+    }
+
+    /** Runs the transfer; true once {@code end} is acked (RUDP-45), false after giving up. */
+    boolean run() throws IOException {
+        int n = chunks.size();
+        lastProgress = System.nanoTime();
+        byte[] buffer = new byte[2048]; // longer than any valid datagram, so those are seen
+        while (acked < n) {
+            // Never more than WINDOW packets at or beyond the cumulative ack (RUDP-40).
+            while (sent < n && sent < acked + Rudp.WINDOW) {
+                if (acked == sent) { // nothing in flight: start the timer (RFC 6298 5.1)
+                    deadline = System.nanoTime() + rto.rto();
+                }
+                sentAt[sent] = System.nanoTime();
+                transmit(sent++, "new");
+            }
+            long now = System.nanoTime();
+            if (now - lastProgress > GIVE_UP_NANOS) { // RUDP-44
+                System.err.printf("rudp sender: giving up: no ack progress for %d s (%d of %d packets acked)%n",
+                        GIVE_UP_NANOS / 1_000_000_000L, acked, n);
+                return false;
+            }
+            if (now >= deadline) {
+                onTimeout();
+                continue;
+            }
+            socket.setSoTimeout((int) Math.max(1, (deadline - now) / 1_000_000));
+            DatagramPacket datagram = new DatagramPacket(buffer, buffer.length);
+            try {
+                socket.receive(datagram);
+            } catch (SocketTimeoutException e) {
+                continue;
+            }
+            if (!datagram.getSocketAddress().equals(peer)) {
+                log("ignore datagram from %s", datagram.getSocketAddress());
+                continue;
+            }
+            try {
+                onAck(Rudp.parse(buffer, datagram.getLength()));
+            } catch (Rudp.BadDatagram e) { // dropped, like any corrupt datagram (RUDP-8)
+                log("drop datagram: %s", e.getMessage());
+            }
+        }
+        log("done: %d packets, %d transmissions, srtt %.1f ms, rto %d ms", n, transmissions,
+                rto.srtt() / 1e6, rto.rto() / 1_000_000);
+        return true;
+    }
+
+    private void onAck(Rudp.Packet p) {
+        if (!p.type().equals(Rudp.ACK) && !p.type().equals(Rudp.SACK)) {
+            return;
+        }
+        // The ack carries the next seqno the receiver expects (RUDP-13). One below our
+        // cumulative ack is stale (reordered); one beyond what we sent is bogus.
+        long index = p.seqno() - first;
+        if (Long.compareUnsigned(p.seqno(), first) < 0 || index < acked || index > sent) {
+            log("ignore %s|%s", p.type(), Long.toUnsignedString(p.seqno()));
+            return;
+        }
+        if (index > acked) {
+            onProgress((int) index);
+        } else if (acked < sent) {
+            dupAcks++;
+        }
+        if (acked == chunks.size()) {
+            return; // end is acked (RUDP-45)
+        }
+        if (sack && p.type().equals(Rudp.SACK)) {
+            for (long seqno : p.sacks()) {
+                long i = seqno - first;
+                if (Long.compareUnsigned(seqno, first) >= 0 && i > acked && i < sent) {
+                    sacked.set((int) i);
+                }
+            }
+            repairSackHoles();
+        } else if (dupAcks == DUP_ACK_THRESHOLD && !inRecovery) {
+            // The 4th identical ack: the packet after the ones it acks is most likely lost.
+            enterRecovery();
+            retransmit(acked, "fast retransmit");
+        }
+    }
+
+    /** The cumulative ack moved from {@code acked} to {@code cum}. */
+    private void onProgress(int cum) {
+        long now = System.nanoTime();
+        // Karn's rule: no sample if any newly acked packet was ever retransmitted. Timing the
+        // oldest of them errs on the long side, the safe side for a timeout.
+        int firstResent = resent.nextSetBit(acked);
+        if (firstResent < 0 || firstResent >= cum) {
+            rto.sample(now - sentAt[acked]);
+        }
+        acked = cum;
+        dupAcks = 0;
+        lastProgress = now;
+        deadline = now + rto.rto(); // restart the timer for what is still in flight (RFC 6298 5.3)
+        log("ack %d: %d of %d acked, rto %d ms", first + cum, cum, chunks.size(), rto.rto() / 1_000_000);
+        if (inRecovery && acked >= recover) {
+            inRecovery = false;
+        } else if (inRecovery && acked < sent && !repaired.get(acked)) {
+            // A partial ack: the repair arrived, but the next packet, sent before it, is still
+            // missing, so it was lost too (NewReno, RFC 6582). Repairs several losses in a
+            // window, or a blackout, one round trip each instead of one timeout each.
+            retransmit(acked, "partial ack");
+        }
+    }
+
+    /**
+     * With SACK, a packet with at least 3 packets held above it is lost (RFC 6675, the same
+     * threshold as RUDP-42): resend it, once per recovery episode. Held packets are never
+     * resent (RUDP-32).
+     */
+    private void repairSackHoles() {
+        int heldAbove = 0;
+        for (int i = sent - 1; i >= acked; i--) {
+            if (sacked.get(i)) {
+                heldAbove++;
+            } else if (heldAbove >= DUP_ACK_THRESHOLD && !repaired.get(i)) {
+                if (!inRecovery) {
+                    enterRecovery();
+                }
+                retransmit(i, "sack hole");
+            }
+        }
+    }
+
+    /**
+     * The timer expired: back off (RUDP-41) and resend the oldest unacked packet only
+     * (RFC 6298 5.4); partial acks then walk through the rest of the window. With SACK this
+     * packet is never a held one: the receiver would have delivered it.
+     */
+    private void onTimeout() {
+        rto.backoff();
+        enterRecovery();
+        dupAcks = 0;
+        retransmit(acked, "timeout, rto now " + rto.rto() / 1_000_000 + " ms");
+    }
+
+    private void enterRecovery() {
+        inRecovery = true;
+        recover = sent;
+        repaired.clear();
+    }
+
+    /** Resends packet {@code index}; the oldest unacked one gets a full timeout again. */
+    private void retransmit(int index, String why) {
+        repaired.set(index);
+        resent.set(index);
+        transmit(index, why);
+        if (index == acked) {
+            deadline = System.nanoTime() + rto.rto();
+        }
+    }
+
+    private void transmit(int index, String why) {
+        Chunk c = chunks.get(index);
+        byte[] datagram = Rudp.encode(c.type(), first + index, file, c.offset(), c.length());
+        log("send %s|%d (%d bytes): %s", c.type(), first + index, datagram.length, why);
+        transmissions++;
+        try {
+            socket.send(new DatagramPacket(datagram, datagram.length, peer));
+        } catch (IOException e) { // e.g. no route yet: same as a lost packet
+            log("send failed: %s", e);
+        }
+    }
+
+    private void log(String format, Object... args) {
+        if (debug) {
+            System.err.printf("rudp sender: " + format + "%n", args);
+        }
+    }
+}

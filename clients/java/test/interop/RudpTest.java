@@ -1,0 +1,223 @@
+package interop;
+
+import static interop.Check.equal;
+import static interop.Check.isTrue;
+import static interop.Check.test;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/** Tests of the codec, the packet split, the receiver's logic and a lossy transfer. */
+final class RudpTest {
+    private RudpTest() {}
+
+    static void run() {
+        test("checksum is zlib's crc32", () -> {
+            // The standard CRC-32 check value, and the worked example of spec/rudp.md.
+            equal(0xCBF43926L, Rudp.checksum(ascii("123456789"), 9), "crc32(123456789)");
+            equal("ack|5|3870715478", text(Rudp.encodeAck(5)), "ack for 5");
+        });
+
+        test("data may contain '|', NUL and high bytes", () -> {
+            byte[] data = {'a', '|', 'b', '|', 0, (byte) 0xff, '|'};
+            byte[] datagram = Rudp.encode(Rudp.DATA, 7, data, 0, data.length);
+            Rudp.Packet p = Rudp.parse(datagram, datagram.length);
+            equal(Rudp.DATA, p.type(), "type");
+            equal(7L, p.seqno(), "seqno");
+            equal(data, p.data(), "data");
+        });
+
+        test("empty data and 64-bit seqnos", () -> {
+            byte[] datagram = Rudp.encode(Rudp.END, -1L, new byte[0], 0, 0); // 2^64-1
+            isTrue(text(datagram).startsWith("end|18446744073709551615||"), text(datagram));
+            Rudp.Packet p = Rudp.parse(datagram, datagram.length);
+            equal(-1L, p.seqno(), "seqno");
+            equal(0, p.data().length, "data length");
+        });
+
+        test("sack round trip", () -> {
+            byte[] datagram = Rudp.encodeSack(10, List.of(12L, 14L));
+            isTrue(text(datagram).startsWith("sack|10;12,14|"), text(datagram));
+            Rudp.Packet p = Rudp.parse(datagram, datagram.length);
+            equal(10L, p.seqno(), "cum");
+            equal(List.of(12L, 14L), p.sacks(), "sacks");
+            equal(List.of(), parse(Rudp.encodeSack(3, List.of())).sacks(), "empty list");
+        });
+
+        test("bad datagrams are refused", () -> {
+            refused("ack|5|3870715479", "wrong checksum");
+            refused(withSum("data|-1|x|"), "signed seqno");
+            refused(withSum("data| 1|x|"), "space in seqno");
+            refused(withSum("data||x|"), "empty seqno");
+            refused(withSum("data|1|"), "missing data field");
+            refused(withSum("nack|1|"), "unknown type");
+            refused(withSum("data|18446744073709551616|x|"), "seqno beyond 64 bits");
+            refused(withSum("sack|1;2,|"), "trailing comma");
+            refused("ack|5", "no checksum");
+            refused("no bars at all", "no '|'");
+            byte[] big = new byte[Rudp.MAX_DATAGRAM];
+            byte[] tooLong = Rudp.encode(Rudp.DATA, 1, big, 0, big.length);
+            isTrue(tooLong.length > Rudp.MAX_DATAGRAM, "test datagram is too long");
+            try {
+                Rudp.parse(tooLong, tooLong.length);
+                throw new AssertionError("accepted a datagram of " + tooLong.length + " bytes");
+            } catch (Rudp.BadDatagram expected) {
+                // good
+            }
+        });
+
+        test("split: start first, end last, every datagram fits", () -> {
+            for (int size : new int[] {0, 1, 1455, 1456, 1457, 3000, 100_000}) {
+                List<RudpSender.Chunk> chunks = RudpSender.split(size, 999_999_998L);
+                equal(Rudp.START, chunks.get(0).type(), size + ": first type");
+                equal(Rudp.END, chunks.get(chunks.size() - 1).type(), size + ": last type");
+                int covered = 0;
+                for (int i = 0; i < chunks.size(); i++) {
+                    RudpSender.Chunk c = chunks.get(i);
+                    equal(covered, c.offset(), size + ": offset of packet " + i);
+                    covered += c.length();
+                    byte[] d = Rudp.encode(c.type(), 999_999_998L + i, new byte[size], c.offset(), c.length());
+                    isTrue(d.length <= Rudp.MAX_DATAGRAM, size + ": packet " + i + " has " + d.length + " bytes");
+                    if (i > 0 && i < chunks.size() - 1) {
+                        equal(Rudp.DATA, c.type(), size + ": middle type");
+                        isTrue(d.length >= Rudp.MAX_DATAGRAM - 9, "data packet of only " + d.length + " bytes");
+                    }
+                }
+                equal(size, covered, size + ": bytes covered");
+            }
+            equal(2, RudpSender.split(0, 0).size(), "an empty file is start + end");
+            equal(0, RudpSender.split(0, 0).get(1).length(), "empty end");
+        });
+
+        test("receiver: window, acks, order, completion", () -> {
+            Path dir = Files.createTempDirectory("rudp-test");
+            RudpReceiver receiver = new RudpReceiver(dir, 10_000_000_000L, true, false);
+            InetSocketAddress from = new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000);
+            equal(null, handle(receiver, from, Rudp.DATA, 100, "x"), "data before start is not acked");
+            equal("sack|101;", ack(handle(receiver, from, Rudp.START, 100, "a|")), "start");
+            equal("sack|101;103", ack(handle(receiver, from, Rudp.DATA, 103, "d")), "held 103");
+            equal("sack|101;103", ack(handle(receiver, from, Rudp.DATA, 106, "z")), "106 is outside");
+            equal("sack|101;102,103", ack(handle(receiver, from, Rudp.DATA, 102, "c")), "held 102");
+            equal("sack|101;102,103,104", ack(handle(receiver, from, Rudp.END, 104, "")), "end held");
+            byte[] corrupt = Rudp.encode(Rudp.DATA, 101, ascii("b"), 0, 1);
+            corrupt[corrupt.length - 1] ^= 1;
+            equal(null, receiver.handle(from, corrupt, corrupt.length), "a corrupt datagram is not acked");
+            isTrue(Files.exists(dir.resolve("127.0.0.1.40000.partial")), ".partial while in progress");
+            equal("sack|105;", ack(handle(receiver, from, Rudp.DATA, 101, "b")), "all delivered");
+            equal("a|bcd", Files.readString(dir.resolve("127.0.0.1.40000")), "file");
+            isTrue(!Files.exists(dir.resolve("127.0.0.1.40000.partial")), ".partial renamed");
+            equal("sack|105;", ack(handle(receiver, from, Rudp.DATA, 102, "c")), "acks after completion");
+            equal("sack|105;", ack(handle(receiver, from, Rudp.START, 100, "a|")), "start retransmitted");
+            equal("sack|8;", ack(handle(receiver, from, Rudp.START, 7, "new")), "a new start");
+        });
+
+        test("transfer of random binary data through a lossy relay", () -> {
+            byte[] file = new byte[200_000];
+            new Random(1).nextBytes(file);
+            Path dir = Files.createTempDirectory("rudp-test");
+            try (DatagramSocket receiverSocket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                    DatagramSocket relay = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                    DatagramSocket senderSocket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+                daemon(() -> new RudpReceiver(dir, 10_000_000_000L, false, false).serve(receiverSocket));
+                daemon(() -> relay(relay, (InetSocketAddress) receiverSocket.getLocalSocketAddress(), new Random(2)));
+                RudpSender sender = new RudpSender(file, 42, false, false, senderSocket,
+                        (InetSocketAddress) relay.getLocalSocketAddress());
+                isTrue(sender.run(), "sender gave up");
+                // The receiver sees the relay's address, so the file is named after it.
+                equal(file, Files.readAllBytes(dir.resolve("127.0.0.1." + relay.getLocalPort())), "received file");
+            }
+        });
+    }
+
+    /**
+     * Forwards datagrams between one sender and the receiver, dropping 10 %, duplicating 5 %
+     * and corrupting 5 % of them in each direction.
+     */
+    private static void relay(DatagramSocket socket, InetSocketAddress receiver, Random random)
+            throws Exception {
+        InetSocketAddress sender = null;
+        byte[] buffer = new byte[2048];
+        while (true) {
+            DatagramPacket in = new DatagramPacket(buffer, buffer.length);
+            socket.receive(in);
+            InetSocketAddress from = (InetSocketAddress) in.getSocketAddress();
+            if (!from.equals(receiver)) {
+                sender = from;
+            }
+            InetSocketAddress to = from.equals(receiver) ? sender : receiver;
+            double dice = random.nextDouble();
+            if (to == null || dice < 0.10) {
+                continue;
+            }
+            byte[] copy = Arrays.copyOf(buffer, in.getLength());
+            if (dice < 0.15) {
+                copy[random.nextInt(copy.length)] ^= 0x20;
+            }
+            socket.send(new DatagramPacket(copy, copy.length, to));
+            if (dice > 0.95) {
+                socket.send(new DatagramPacket(copy, copy.length, to));
+            }
+        }
+    }
+
+    private static void daemon(Check.Body body) {
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Exception e) {
+                // the socket was closed at the end of the test
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static byte[] handle(RudpReceiver r, InetSocketAddress from, String type, long seqno, String data) {
+        byte[] d = ascii(data);
+        byte[] datagram = Rudp.encode(type, seqno, d, 0, d.length);
+        return r.handle(from, datagram, datagram.length);
+    }
+
+    /** The ack without its checksum, after checking that it parses. */
+    private static String ack(byte[] datagram) throws Rudp.BadDatagram {
+        isTrue(datagram != null, "no ack");
+        parse(datagram);
+        String s = text(datagram);
+        return s.substring(0, s.lastIndexOf('|'));
+    }
+
+    private static Rudp.Packet parse(byte[] datagram) throws Rudp.BadDatagram {
+        return Rudp.parse(datagram, datagram.length);
+    }
+
+    private static void refused(String datagram, String why) {
+        byte[] b = ascii(datagram);
+        try {
+            Rudp.Packet p = Rudp.parse(b, b.length);
+            throw new AssertionError("accepted " + why + ": " + datagram + " as " + p);
+        } catch (Rudp.BadDatagram expected) {
+            // good
+        }
+    }
+
+    /** {@code head} followed by its correct checksum. */
+    static String withSum(String head) {
+        return head + Rudp.checksum(ascii(head), head.length());
+    }
+
+    static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    static String text(byte[] b) {
+        return new String(b, StandardCharsets.ISO_8859_1);
+    }
+}
