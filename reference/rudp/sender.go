@@ -20,7 +20,7 @@ const (
 	// DefaultMinRTO keeps the adaptive timeout above scheduling noise on
 	// loaded machines; RFC 6298's 1 s floor is meant for the Internet and
 	// would be slower than the course's own 500 ms.
-	DefaultMinRTO = 100 * time.Millisecond
+	DefaultMinRTO = 30 * time.Millisecond
 	// DefaultMaxRTO caps the exponential backoff well below the
 	// receiver's 10 s idle timeout (RUDP-15): during a blackout the
 	// sender still probes often enough that a blackout of up to about
@@ -115,13 +115,15 @@ type sender struct {
 	endSent bool
 
 	dups       int    // duplicate acks in a row (RUDP-42)
+	sackAcks   bool   // the last ack was a sack (RUDP-31)
 	inRecovery bool   // between a loss repair and the ack covering recover
 	recover    uint64 // nextSeq when recovery began (NewReno)
 
 	srtt, rttvar time.Duration // RFC 6298 state; srtt == 0 means no sample yet
 	rto          time.Duration // current timeout, backoff included
-	timer        *time.Timer
+	timer        *time.Timer   // retransmission timer for the head (RFC 6298)
 	timerOn      bool
+	lossTimer    *time.Timer // fires when a suspected hole becomes overdue (RACK)
 	lastProgress time.Time
 }
 
@@ -173,6 +175,9 @@ func (s *sender) run(ctx context.Context, r io.Reader) error {
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()
 	defer s.timer.Stop()
+	s.lossTimer = time.NewTimer(time.Hour)
+	s.lossTimer.Stop()
+	defer s.lossTimer.Stop()
 	s.lastProgress = time.Now()
 
 	for {
@@ -201,6 +206,10 @@ func (s *sender) run(ctx context.Context, r io.Reader) error {
 		case <-s.timer.C:
 			s.timerOn = false
 			if err := s.onTimeout(); err != nil {
+				return err
+			}
+		case <-s.lossTimer.C:
+			if err := s.detectLosses(); err != nil {
 				return err
 			}
 		}
@@ -387,17 +396,13 @@ func (s *sender) onAck(a Packet) (bool, error) {
 			s.dups++
 		}
 	}
-	if s.opts.SACK && a.Type == TypeSack {
+	// A receiver that does not do SACK answers with plain acks; then the
+	// sender judges by duplicate acks as without SACK.
+	s.sackAcks = s.opts.SACK && a.Type == TypeSack
+	if s.sackAcks {
 		s.markSacked(a.Sacks)
-		return false, s.sackRecovery()
 	}
-	if s.dups == dupThresh && !s.inRecovery && len(s.win) > 0 {
-		// RUDP-42: the 4th identical ack; the head is most likely lost.
-		s.enterRecovery()
-		s.stats.FastRetransmits++
-		return false, s.retransmit(s.win[0], "fast")
-	}
-	return false, nil
+	return false, s.detectLosses()
 }
 
 // onProgress handles a cumulative ack advancing from s.cum to ack.
@@ -414,6 +419,11 @@ func (s *sender) onProgress(ack uint64) error {
 	if clean {
 		s.sample(time.Since(s.win[0].sent))
 	}
+	// Progress also ends any backoff: the path works again, and without
+	// this a lossy path, where most acks cover a retransmission and so
+	// give no sample, would keep the timeout doubled for long stretches
+	// (RFC 6298 (5.7) allows recomputing; Linux does the same).
+	s.rto = s.baseRTO()
 	clear(s.win[:n])
 	s.win = s.win[n:]
 	s.cum = ack
@@ -456,8 +466,27 @@ func (s *sender) sample(r time.Duration) {
 		s.rttvar = (3*s.rttvar + d) / 4
 		s.srtt = (7*s.srtt + r) / 8
 	}
-	s.rto = s.srtt + max(time.Millisecond, 4*s.rttvar)
-	s.rto = min(max(s.rto, s.opts.MinRTO), s.opts.MaxRTO)
+	s.rto = s.baseRTO()
+}
+
+// baseRTO is the timeout without backoff: RFC 6298 (2.3) within
+// [MinRTO, MaxRTO], or the initial 500 ms before any sample (RUDP-41).
+func (s *sender) baseRTO() time.Duration {
+	if s.srtt == 0 {
+		return s.opts.InitialRTO
+	}
+	return min(max(s.srtt+max(time.Millisecond, 4*s.rttvar), s.opts.MinRTO), s.opts.MaxRTO)
+}
+
+// overdue is how long after its last transmission a packet is deemed lost
+// once a packet sent after it has arrived: one smoothed RTT plus a
+// reordering allowance of a quarter RTT (at least 2 ms), as in RACK
+// (RFC 8985). Zero until the RTT has been measured.
+func (s *sender) overdue() time.Duration {
+	if s.srtt == 0 {
+		return 0
+	}
+	return s.srtt + max(s.srtt/4, 2*time.Millisecond)
 }
 
 func (s *sender) enterRecovery() {
@@ -488,28 +517,55 @@ func (s *sender) markSacked(list []uint64) {
 	}
 }
 
-// sackRecovery retransmits each hole that has at least dupThresh sacked
-// packets above it (RFC 6675's IsLost, with the same threshold as
-// RUDP-42), once per recovery episode, and never a sacked packet
-// (RUDP-32).
-func (s *sender) sackRecovery() error {
-	above := 0
-	for i := len(s.win) - 1; i >= 0; i-- {
-		p := s.win[i]
-		if p.sacked {
-			above++
-			continue
+// detectLosses retransmits the packets that are lost by the evidence of
+// the acks so far, and arms the loss timer for those that will be if no
+// ack comes first. A packet not yet retransmitted in this recovery episode
+// is lost when packets sent after it arrived and
+//   - they are at least dupThresh: the 3rd duplicate ack (RUDP-42), or
+//     dupThresh sacked packets above it (RFC 6675);
+//   - or at least one, and it is overdue (RACK, RFC 8985): this catches
+//     losses in a window of 5 where the duplicate acks themselves were
+//     lost, which would otherwise wait for the timeout.
+//
+// Without SACK only the head can be judged; with SACK every hole, and a
+// sacked packet is never sent again (RUDP-32).
+func (s *sender) detectLosses() error {
+	if len(s.win) == 0 {
+		return nil
+	}
+	now := time.Now()
+	var next time.Time
+	check := func(p *inflight, evidence int) error {
+		if p.marked || evidence == 0 {
+			return nil
 		}
-		if above < dupThresh || p.marked {
-			continue
+		due := p.sent.Add(s.overdue())
+		if evidence < dupThresh && (s.srtt == 0 || now.Before(due)) {
+			if s.srtt != 0 && (next.IsZero() || due.Before(next)) {
+				next = due
+			}
+			return nil
 		}
 		if !s.inRecovery {
 			s.enterRecovery()
 		}
 		s.stats.FastRetransmits++
-		if err := s.retransmit(p, "sack-hole"); err != nil {
-			return err
+		return s.retransmit(p, "fast")
+	}
+	if s.sackAcks {
+		above := 0
+		for i := len(s.win) - 1; i >= 0; i-- {
+			if s.win[i].sacked {
+				above++
+			} else if err := check(s.win[i], above); err != nil {
+				return err
+			}
 		}
+	} else if err := check(s.win[0], s.dups); err != nil {
+		return err
+	}
+	if !next.IsZero() {
+		s.lossTimer.Reset(time.Until(next))
 	}
 	return nil
 }
