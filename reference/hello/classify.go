@@ -170,13 +170,14 @@ func ClassifyOutput(expected string, out []byte) Classification {
 		return mismatch("nothing to look for: the expected text is blank")
 	}
 	lines := strings.Split(string(out), "\n")
+	m := newWholeMatcher(want)
 	contained := false
 	for _, line := range lines {
 		got := normalize(line)
 		if got == want {
 			return Classification{Verdict: Strict}
 		}
-		contained = contained || containsWhole(got, want)
+		contained = contained || m.in(got)
 	}
 	if contained {
 		return Classification{Verdict: Lenient, Leniencies: []Leniency{OtherTextOnLine}}
@@ -185,13 +186,14 @@ func ClassifyOutput(expected string, out []byte) Classification {
 		return mismatch(fmt.Sprintf("nothing was printed on stdout, expected %s", quote(want)))
 	}
 	// Point at the first line that comes close, else at the last line.
+	related := relatedTo(want)
 	var last string
 	for _, line := range lines {
 		got := normalize(line)
 		if got == "" {
 			continue
 		}
-		if related(got, want) {
+		if related(got) {
 			return mismatch("stdout has no line with " + quote(want) + "; closest: " + differs(line, got, want))
 		}
 		last = line
@@ -221,18 +223,21 @@ func differs(display, got, want string) string {
 	return s
 }
 
-// related reports whether got looks like an attempt at want: the same text
-// in another letter case, or the same "Hello in"/"Goodbye in" phrase.
-func related(got, want string) bool {
-	if strings.Contains(strings.ToLower(got), strings.ToLower(want)) {
-		return true
-	}
-	for _, p := range []string{"Hello in ", "Goodbye in "} {
-		if strings.HasPrefix(want, p) && strings.Contains(strings.ToLower(got), strings.ToLower(p)) {
-			return true
+// relatedTo returns a test of whether a line looks like an attempt at want:
+// the same text in another letter case, or the same "Hello in"/"Goodbye in"
+// phrase. The work on want is done once, not per line.
+func relatedTo(want string) func(got string) bool {
+	lower := strings.ToLower(want)
+	phrase := ""
+	for _, p := range []string{"hello in ", "goodbye in "} {
+		if strings.HasPrefix(lower, p) {
+			phrase = p
 		}
 	}
-	return false
+	return func(got string) bool {
+		got = strings.ToLower(got)
+		return strings.Contains(got, lower) || (phrase != "" && strings.Contains(got, phrase))
+	}
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -241,23 +246,52 @@ func hasPrefixFold(s, prefix string) bool {
 
 func hasSpace(s string) bool { return strings.IndexFunc(s, unicode.IsSpace) >= 0 }
 
-// containsWhole reports whether want occurs in s not as part of a longer
-// word: the rune before it is not a letter, digit or '_', and the rune after
-// it could not continue a language name or an address (letter, digit, '_',
-// '+', '#', '-', or '.' followed by a letter or digit).
-func containsWhole(s, want string) bool {
-	for off := 0; ; {
-		i := strings.Index(s[off:], want)
-		if i < 0 {
-			return false
+// wholeMatcher finds want in a line not as part of a longer word: the rune
+// before it is not a letter, digit or '_', and the rune after it could not
+// continue a language name or an address (letter, digit, '_', '+', '#', '-',
+// or '.' followed by a letter or digit).
+//
+// It visits every occurrence, overlapping ones included, with the
+// Knuth-Morris-Pratt algorithm, in time linear in the line: output comes from
+// programs under test and may be long, and retrying strings.Index after each
+// occurrence that fails the word test is quadratic on text like "xxxx...".
+type wholeMatcher struct {
+	want   string
+	border []int // border[i]: length of the longest proper border of want[:i+1]
+}
+
+func newWholeMatcher(want string) wholeMatcher {
+	border := make([]int, len(want))
+	for i, k := 1, 0; i < len(want); i++ {
+		for k > 0 && want[i] != want[k] {
+			k = border[k-1]
 		}
-		start, end := off+i, off+i+len(want)
-		if !wordBefore(s[:start]) && !wordAfter(s[end:]) {
-			return true
+		if want[i] == want[k] {
+			k++
 		}
-		_, size := utf8.DecodeRuneInString(s[start:])
-		off = start + size
+		border[i] = k
 	}
+	return wholeMatcher{want, border}
+}
+
+// in reports whether s contains m.want as a whole. m.want must not be empty.
+func (m wholeMatcher) in(s string) bool {
+	for i, k := 0, 0; i < len(s); i++ {
+		for k > 0 && s[i] != m.want[k] {
+			k = m.border[k-1]
+		}
+		if s[i] == m.want[k] {
+			k++
+		}
+		if k == len(m.want) {
+			start, end := i+1-k, i+1
+			if !wordBefore(s[:start]) && !wordAfter(s[end:]) {
+				return true
+			}
+			k = m.border[k-1]
+		}
+	}
+	return false
 }
 
 func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 type vector struct {
@@ -179,5 +180,34 @@ func TestQuoteCutsLongText(t *testing.T) {
 	c := ClassifyWire("Hello in Go", []byte(strings.Repeat("é", 1000)+"\n"))
 	if c.Verdict != Mismatch || len(c.Reason) > 200 || !strings.Contains(c.Reason, "(2000 bytes)") {
 		t.Errorf("reason for a long message: %q", c.Reason)
+	}
+}
+
+// TestClassifyLinearTime: output comes from programs under test and can be
+// large; classifying it must not be quadratic. Found by FuzzReadMessage: a
+// worker stalled on a long periodic message, which the earlier
+// strings.Index-retry search and per-line lowering of the expected text
+// took quadratic time on. Each case is about 1 MB: linear work takes
+// milliseconds, quadratic work hours, so the generous bound cannot flake.
+func TestClassifyLinearTime(t *testing.T) {
+	long := strings.Repeat("x", 32<<10)
+	tests := []struct {
+		name, want, out string
+	}{
+		{"periodic text, word test fails at every offset", long, "a " + strings.Repeat("x", 1<<20)},
+		{"many lines, long expected text", "Hello in " + long, strings.Repeat("a\n", 1<<19)},
+		{"many near misses", "Hello in " + long, strings.Repeat("hello in y\n", 1<<16)},
+	}
+	for _, tc := range tests {
+		done := make(chan Classification, 1)
+		go func() { done <- ClassifyOutput(tc.want, []byte(tc.out)) }()
+		select {
+		case c := <-done:
+			if c.Verdict != Mismatch {
+				t.Errorf("%s: %v", tc.name, c)
+			}
+		case <-time.After(patience):
+			t.Fatalf("%s: not done after %v", tc.name, patience)
+		}
 	}
 }
