@@ -71,9 +71,9 @@ func clientTimeout(c cases.Cell) time.Duration {
 
 // Run executes the cell and returns its judged result (expectations are
 // applied by the caller).
-func (env *Env) Run(ctx context.Context, c cases.Cell) results.Result {
+func (env *Env) Run(ctx context.Context, c cases.Cell) (r results.Result) {
 	start := time.Now()
-	r := results.Result{ID: c.ID(), Group: c.Group(), Cell: c, Started: start.UTC()}
+	r = results.Result{ID: c.ID(), Group: c.Group(), Cell: c, Started: start.UTC()}
 	if env.Reproduce != nil {
 		r.Reproduce = env.Reproduce(c)
 	}
