@@ -217,13 +217,17 @@ func (r *Relay) runUDP(ctx context.Context) map[string]int64 {
 		byID:  map[int]*udpFlow{},
 	}
 	resolved := make(chan netip.AddrPort, 1)
-	rctx, cancelResolve := context.WithCancel(ctx)
-	defer cancelResolve()
-	go func() {
-		if a, err := resolve(rctx, "udp", r.opts.Upstream, r.log); err == nil {
-			resolved <- a
-		}
-	}()
+	if a, err := netip.ParseAddrPort(r.opts.Upstream); err == nil {
+		u.up = a // a literal address needs no lookup, and must not race the first datagram
+	} else {
+		rctx, cancelResolve := context.WithCancel(ctx)
+		defer cancelResolve()
+		go func() {
+			if a, err := resolve(rctx, "udp", r.opts.Upstream, r.log); err == nil {
+				resolved <- a
+			}
+		}()
+	}
 	u.wg.Add(1)
 	go u.read(Fwd, r.udp, nil)
 
