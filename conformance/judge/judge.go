@@ -16,6 +16,7 @@ import (
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/registry"
 	"github.com/interop-suite/interop/conformance/results"
+	"github.com/interop-suite/interop/reference/hello"
 )
 
 // Observation is everything the runner saw of one cell.
@@ -29,6 +30,9 @@ type Observation struct {
 	ServerNotListening     string // set when the server never bound its port
 	ServerStillRunning     bool   // after the client finished
 	TracePath              string
+	// WireClientToServer and WireServerToClient are the Hello bytes each
+	// side sent, from the simulator's TCP trace (nil when not captured).
+	WireClientToServer, WireServerToClient []byte
 	InputPath, InputSHA256 string
 	OutputDir              string
 }
@@ -96,29 +100,48 @@ func Judge(o *Observation, r *results.Result) {
 func judgeHello(o *Observation, v verdict) {
 	c := o.Cell
 	clientLang, serverLang := o.ClientImpl.Manifest.Language, o.ServerImpl.Manifest.Language
-	hello := "Hello in " + clientLang // HELLO-3
-	reply := "Goodbye in " + serverLang
+	want := strings.TrimSuffix(hello.FormatHello(clientLang), "\n") // HELLO-3
+	reply := strings.TrimSuffix(hello.FormatGoodbye(serverLang), "\n")
 	if c.Feature == string(registry.Challenge) {
-		reply = "Goodbye " + clientLang + " from " + serverLang // HELLO-20
+		reply = strings.TrimSuffix(hello.ChallengeReply(want, serverLang), "\n") // HELLO-20
 	}
 	if v.r.Verdict != results.Fail {
-		switch how := findLine(o.Client.Stdout, reply); how {
-		case exact:
-		case loose:
-			v.lenient("client output has extra whitespace around the reply (HELLO-15)")
+		switch cl := hello.ClassifyOutput(reply, []byte(o.Client.Stdout)); cl.Verdict {
+		case hello.Strict:
+		case hello.Lenient:
+			v.lenient("client prints the reply with other text on the line (HELLO-7)")
 		default:
-			v.fail("pair", "%s's hello-client did not print the server's reply %q (HELLO-7); it printed %s.\nclient command: %s\n%s\nserver: %s", c.Client, reply, quoteOut(o.Client.Stdout), argv(o.Client.Command), tails(o.Client), tails(o.Server))
+			v.fail("pair", "%s's hello-client did not print the server's reply %q (HELLO-7): %s.\nclient command: %s\n%s\nserver: %s", c.Client, reply, cl.Reason, argv(o.Client.Command), tails(o.Client), tails(o.Server))
 		}
 	}
-	switch how := findLine(o.Server.Stdout, hello); how {
-	case exact:
-	case loose:
-		v.lenient("server output has extra whitespace around the client's message (HELLO-15)")
+	switch cl := hello.ClassifyOutput(want, []byte(o.Server.Stdout)); cl.Verdict {
+	case hello.Strict:
+	case hello.Lenient:
+		v.lenient("server prints the client's message with other text on the line (HELLO-11)")
 	default:
-		v.fail("pair", "%s's hello-server did not print the client's message %q (HELLO-11); it printed %s.\nserver command: %s\n%s", c.Server, hello, quoteOut(o.Server.Stdout), argv(o.Server.Command), tails(o.Server))
+		v.fail("pair", "%s's hello-server did not print the client's message %q (HELLO-11): %s.\nserver command: %s\n%s", c.Server, want, cl.Reason, argv(o.Server.Command), tails(o.Server))
 	}
-	if c.Feature == string(registry.Challenge) && o.SimIP != "" && !strings.Contains(o.Server.Stdout, o.SimIP) {
-		v.fail("server", "%s's challenge server did not print the client's IP address %s (HELLO-21); it printed %s", c.Server, o.SimIP, quoteOut(o.Server.Stdout))
+	if c.Feature == string(registry.Challenge) && o.SimIP != "" {
+		if cl := hello.ClassifyOutput(o.SimIP, []byte(o.Server.Stdout)); cl.Verdict == hello.Mismatch {
+			v.fail("server", "%s's challenge server did not print the client's IP address %s (HELLO-21): %s", c.Server, o.SimIP, cl.Reason)
+		}
+	}
+	for _, w := range []struct {
+		who, expected string
+		raw           []byte
+	}{{"client", want, o.WireClientToServer}, {"server", reply, o.WireServerToClient}} {
+		if w.raw == nil {
+			continue // no wire capture for this cell
+		}
+		switch cl := hello.ClassifyWire(w.expected, w.raw); cl.Verdict {
+		case hello.Strict:
+		case hello.Lenient:
+			for _, l := range cl.Leniencies {
+				v.lenient(fmt.Sprintf("%s's message on the wire: %s (HELLO-1, HELLO-15)", w.who, l))
+			}
+		default:
+			v.fail(w.who, "the %s sent %s on the wire, not %q: %s (HELLO-1, HELLO-3/4)", w.who, quoteOut(string(w.raw)), w.expected, cl.Reason)
+		}
 	}
 	if !o.ServerStillRunning && o.Server.ExitCode != nil {
 		if *o.Server.ExitCode == 0 {
@@ -209,28 +232,6 @@ func diffAt(want, got []byte) string {
 		return fmt.Sprintf("received only the first %d of %d bytes", len(got), len(want))
 	}
 	return fmt.Sprintf("received %d bytes more than the %d sent", len(got)-len(want), len(want))
-}
-
-type lineMatch int
-
-const (
-	none lineMatch = iota
-	loose
-	exact
-)
-
-// findLine looks for want as a whole line of out.
-func findLine(out, want string) lineMatch {
-	best := none
-	for _, line := range strings.Split(out, "\n") {
-		if line == want {
-			return exact
-		}
-		if strings.TrimSpace(line) == want {
-			best = loose
-		}
-	}
-	return best
 }
 
 func argv(a []string) string {

@@ -40,9 +40,10 @@ func TestJudgeHello(t *testing.T) {
 		{"strict", helloObs("Goodbye in Rust\n", "Hello in Python\n", true, nil), results.Pass, ""},
 		{"server exits after one client", helloObs("Goodbye in Rust\n", "Hello in Python\n", false, code(0)), results.Lenient, "HELLO-13"},
 		{"server crashes after", helloObs("Goodbye in Rust\n", "Hello in Python\n", false, code(2)), results.Fail, "exited with code 2"},
-		{"whitespace", helloObs("Goodbye in Rust \n", "Hello in Python\r\n", true, nil), results.Lenient, "HELLO-15"},
+		{"whitespace on stdout is not the program's fault", helloObs("Goodbye in Rust \n", "Hello in Python\r\n", true, nil), results.Pass, ""},
+		{"reply inside other text", helloObs("Server said: Goodbye in Rust\n", "Hello in Python\n", true, nil), results.Lenient, "HELLO-7"},
 		{"wrong reply", helloObs("Goodbye in Rusty\n", "Hello in Python\n", true, nil), results.Fail, `did not print the server's reply "Goodbye in Rust"`},
-		{"nothing printed by server", helloObs("Goodbye in Rust\n", "", true, nil), results.Fail, "printed nothing"},
+		{"nothing printed by server", helloObs("Goodbye in Rust\n", "", true, nil), results.Fail, "nothing was printed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,6 +77,20 @@ func TestJudgeHello(t *testing.T) {
 	Judge(o, &r)
 	if r.Verdict != results.Fail || r.Blame != "server" {
 		t.Fatalf("not listening: %s %s", r.Verdict, r.Blame)
+	}
+	// Wire bytes: a message without its newline is lenient, a wrong one fails.
+	o = helloObs("Goodbye in Rust\n", "Hello in Python\n", true, nil)
+	o.WireClientToServer, o.WireServerToClient = []byte("Hello in Python"), []byte("Goodbye in Rust\n")
+	r = results.Result{}
+	Judge(o, &r)
+	if r.Verdict != results.Lenient || !strings.Contains(strings.Join(r.Leniencies, ";"), "client's message on the wire: no trailing newline") {
+		t.Fatalf("wire without newline: %s %v", r.Verdict, r.Leniencies)
+	}
+	o.WireServerToClient = []byte("Goodbye in Go\n")
+	r = results.Result{}
+	Judge(o, &r)
+	if r.Verdict != results.Fail || r.Blame != "server" {
+		t.Fatalf("wrong reply on the wire: %s %s %s", r.Verdict, r.Blame, r.Reason)
 	}
 	// Needs IP: lenient, with the leniency named.
 	o = helloObs("Goodbye in Rust\n", "Hello in Python\n", true, nil)
