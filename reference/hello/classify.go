@@ -209,23 +209,31 @@ func mismatch(reason string) Classification {
 // received) differs from want, in words a student can act on.
 func differs(display, got, want string) string {
 	s := fmt.Sprintf("got %s, expected %s", quote(display), quote(want))
+	lang := false
+	for _, p := range []string{"Hello in ", "Goodbye in "} {
+		lang = lang || (strings.HasPrefix(want, p) && hasPrefixFold(got, p))
+	}
+	const stream = " (TCP is a byte stream: read until '\\n', the close or an idle gap, not just once)"
+	start := got != "" && strings.HasPrefix(want, got)
 	switch {
 	case strings.EqualFold(got, want):
 		return "letter case differs: " + s
 	case !utf8.ValidString(got):
 		return "not valid UTF-8: " + s
-	}
-	for _, p := range []string{"Hello in ", "Goodbye in "} {
-		if strings.HasPrefix(want, p) && hasPrefixFold(got, p) {
-			return "wrong language name: " + s
-		}
+	case start && lang: // "Hello in C" for "Hello in C++"
+		return "wrong language name, or only the start of the message: " + s + stream
+	case start:
+		return "only the start of the message: " + s + stream
+	case lang:
+		return "wrong language name: " + s
 	}
 	return s
 }
 
 // relatedTo returns a test of whether a line looks like an attempt at want:
-// the same text in another letter case, or the same "Hello in"/"Goodbye in"
-// phrase. The work on want is done once, not per line.
+// the same text in another letter case, its start (a receiver that printed
+// one read), or the same "Hello in"/"Goodbye in" phrase. The work on want is
+// done once, not per line.
 func relatedTo(want string) func(got string) bool {
 	lower := strings.ToLower(want)
 	phrase := ""
@@ -236,7 +244,8 @@ func relatedTo(want string) func(got string) bool {
 	}
 	return func(got string) bool {
 		got = strings.ToLower(got)
-		return strings.Contains(got, lower) || (phrase != "" && strings.Contains(got, phrase))
+		return strings.Contains(got, lower) || strings.HasPrefix(lower, got) ||
+			(phrase != "" && strings.Contains(got, phrase))
 	}
 }
 

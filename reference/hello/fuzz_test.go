@@ -43,16 +43,22 @@ func fuzzScript(data, chunking []byte) *script {
 	return s
 }
 
+// FuzzReadMessage feeds ReadMessage every framing, cut into reads every way,
+// with idle gaps anywhere. pad puts 2*pad bytes of 'x' before data, so
+// messages reach and pass MaxMessage while corpus entries stay small (the
+// fuzzer spends up to a minute minimizing each new large entry).
 func FuzzReadMessage(f *testing.F) {
-	f.Add([]byte("Hello in Go\n"), []byte{})
-	f.Add([]byte("Hello in Go\r\nrest"), []byte{1, 1, 1})
-	f.Add([]byte("Hello in Go"), []byte{3, 0, 4})
-	f.Add([]byte("Hello in C\x00\x00\x00"), []byte{0, 5})
-	f.Add([]byte(""), []byte{0})
-	f.Add([]byte("\n"), []byte{})
-	f.Add(bytes.Repeat([]byte("x"), MaxMessage+10), []byte{255, 0})
-	f.Add(append(bytes.Repeat([]byte("x"), MaxMessage-1), '\n'), []byte{})
-	f.Fuzz(func(t *testing.T, data, chunking []byte) {
+	f.Add([]byte("Hello in Go\n"), []byte{}, uint16(0))
+	f.Add([]byte("Hello in Go\r\nrest"), []byte{1, 1, 1}, uint16(0))
+	f.Add([]byte("Hello in Go"), []byte{3, 0, 4}, uint16(0))
+	f.Add([]byte("Hello in C\x00\x00\x00"), []byte{0, 5}, uint16(0))
+	f.Add([]byte(""), []byte{0}, uint16(0))
+	f.Add([]byte("\n"), []byte{}, uint16(0))
+	f.Add([]byte("x\n"), []byte{}, uint16(MaxMessage/2-1))  // MaxMessage bytes: accepted
+	f.Add([]byte("xx\n"), []byte{}, uint16(MaxMessage/2-1)) // MaxMessage+1 bytes: too long
+	f.Add([]byte("tail"), []byte{255, 0}, uint16(MaxMessage/2+5))
+	f.Fuzz(func(t *testing.T, data, chunking []byte, pad uint16) {
+		data = append(bytes.Repeat([]byte("x"), 2*int(pad)), data...)
 		r := &counting{script: fuzzScript(data, chunking)}
 		msg, how, err := ReadMessage(r, time.Second, time.Time{})
 
