@@ -72,6 +72,16 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	b, err := suite.BuildImages(ctx, cfg, impls, used, os.Stderr)
 	Expect(err).NotTo(HaveOccurred())
 	b.RunID, b.Started = runID, time.Now().UTC()
+	var names []string
+	for n := range used {
+		names = append(names, n)
+	}
+	fmt.Fprintf(os.Stderr, "preflight: starting each server and receiver once...\n")
+	pre := &runner.Env{Engine: eng, Impls: implsByName(), Images: b.Images, ResultsDir: cfg.ResultsDir, Limits: containers.DefaultLimits}
+	for key, msg := range pre.Preflight(ctx, names) {
+		b.Errors[key] = msg
+		fmt.Fprintf(os.Stderr, "preflight FAILED for %s: %s\n", key, msg)
+	}
 	data, err := json.Marshal(b)
 	Expect(err).NotTo(HaveOccurred())
 	return data
@@ -79,12 +89,8 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	Expect(json.Unmarshal(data, &built)).To(Succeed())
 	eng, err := containers.New(ctx, built.RunID)
 	Expect(err).NotTo(HaveOccurred())
-	byName := map[string]registry.Impl{}
-	for _, i := range impls {
-		byName[i.Name] = i
-	}
 	env = &runner.Env{
-		Engine: eng, Impls: byName, Images: built.Images, ImageErrors: built.Errors,
+		Engine: eng, Impls: implsByName(), Images: built.Images, ImageErrors: built.Errors,
 		ResultsDir: cfg.ResultsDir, Limits: containers.DefaultLimits,
 		Reproduce: func(c cases.Cell) string {
 			return fmt.Sprintf("INTEROP_CELL='%s' go tool ginkgo ./conformance", c.ID())
@@ -98,6 +104,14 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		eng.Close()
 	})
 }, NodeTimeout(60*time.Minute))
+
+func implsByName() map[string]registry.Impl {
+	byName := map[string]registry.Impl{}
+	for _, i := range impls {
+		byName[i.Name] = i
+	}
+	return byName
+}
 
 func entries() []TableEntry {
 	var out []TableEntry

@@ -84,10 +84,17 @@ func (env *Env) Run(ctx context.Context, c cases.Cell) (r results.Result) {
 		r.Verdict, r.Reason = results.Unsupported, why
 		return r
 	}
-	for _, name := range []string{c.Client, c.Server} {
-		if msg, bad := env.ImageErrors[name]; bad {
-			r.Verdict, r.Reason = results.Fail, fmt.Sprintf("implementation %s cannot run: %s", name, msg)
-			r.Blame = sideOf(c, name)
+	for _, side := range []struct {
+		name string
+		role registry.Role
+	}{{c.Client, c.ClientRole()}, {c.Server, c.ServerRole()}} {
+		msg, bad := env.ImageErrors[side.name]
+		if !bad {
+			msg, bad = env.ImageErrors[side.name+":"+string(side.role)]
+		}
+		if bad {
+			r.Verdict, r.Reason = results.Fail, fmt.Sprintf("%s cannot run its %s: %s", side.name, side.role, msg)
+			r.Blame = sideOf(c, side.name)
 			return r
 		}
 	}
