@@ -49,19 +49,27 @@ size_t rudp_payload_capacity(enum rudp_type type, uint64_t seqno)
     return RUDP_MAX_DATAGRAM - overhead;
 }
 
-/* Append "<crc of out[0..len)>" and return the new length (RUDP-4: the
- * checksum covers every byte up to and including the last '|'). */
+/* Append "<crc of out[0..len)>" and return the new length, or 0 if the
+ * datagram would not fit (RUDP-4: the checksum covers every byte up to and
+ * including the last '|'). */
 static size_t append_checksum(unsigned char *out, size_t len)
 {
-    return len + (size_t)sprintf((char *)out + len, "%" PRIu32, rudp_crc32(out, len));
+    char sum[16];
+    size_t n = (size_t)sprintf(sum, "%" PRIu32, rudp_crc32(out, len));
+    if (len + n > RUDP_MAX_DATAGRAM)
+        return 0;
+    memcpy(out + len, sum, n);
+    return len + n;
 }
 
 size_t rudp_encode(unsigned char *out, enum rudp_type type, uint64_t seqno,
                    const void *data, size_t len)
 {
-    if (len > rudp_payload_capacity(type, seqno))
+    char header[32];
+    size_t n = (size_t)sprintf(header, "%s|%" PRIu64 "|", rudp_type_name(type), seqno);
+    if (n + len + 1 > RUDP_MAX_DATAGRAM)
         return 0;
-    size_t n = (size_t)sprintf((char *)out, "%s|%" PRIu64 "|", rudp_type_name(type), seqno);
+    memcpy(out, header, n);
     memcpy(out + n, data, len); /* binary-safe: data may hold '|' or NUL */
     n += len;
     out[n++] = '|';
@@ -142,11 +150,17 @@ const char *rudp_parse(const unsigned char *buf, size_t len, struct rudp_packet 
         }
     if (!last)
         return "no '|'";
-    uint64_t sum;
-    size_t covered = (size_t)(last - buf) + 1;
-    if (parse_decimal(last + 1, len - covered, UINT32_MAX, &sum))
-        return "checksum field is not a decimal number";
-    if (sum != rudp_crc32(buf, covered))
+    /* RUDP-4: compared as text, as the course receiver does, so the field
+     * must be the canonical decimal form: no sign, no leading zeros. */
+    size_t covered = (size_t)(last - buf) + 1, field_len = len - covered;
+    char want[16];
+    int want_len = sprintf(want, "%" PRIu32, rudp_crc32(buf, covered));
+    for (size_t i = 0; i < field_len; i++)
+        if (last[1 + i] < '0' || last[1 + i] > '9')
+            return "checksum field is not a decimal number";
+    if (field_len == 0)
+        return "empty checksum field";
+    if (field_len != (size_t)want_len || memcmp(last + 1, want, field_len) != 0)
         return "checksum mismatch";
 
     /* ... the type runs to the FIRST '|' ... */

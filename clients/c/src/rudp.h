@@ -36,7 +36,8 @@ const char *rudp_type_name(enum rudp_type type);
 size_t rudp_payload_capacity(enum rudp_type type, uint64_t seqno);
 
 /* Encode a start/data/end datagram into out (at least RUDP_MAX_DATAGRAM bytes).
- * Returns its length, or 0 if it would be longer than RUDP_MAX_DATAGRAM. */
+ * Returns its length, or 0 if it would be longer than RUDP_MAX_DATAGRAM
+ * (which depends on the checksum's digits: rudp_payload_capacity is safe). */
 size_t rudp_encode(unsigned char *out, enum rudp_type type, uint64_t seqno,
                    const void *data, size_t len);
 
