@@ -16,6 +16,7 @@ import (
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/registry"
 	"github.com/interop-suite/interop/conformance/results"
+	"github.com/interop-suite/interop/conformance/wirecheck"
 	"github.com/interop-suite/interop/reference/hello"
 )
 
@@ -156,6 +157,7 @@ func judgeRUDP(o *Observation, v verdict) {
 	c := o.Cell
 	tr := &results.Transfer{InputBytes: int64(c.Size.Bytes), InputSHA256: o.InputSHA256}
 	v.r.Transfer = tr
+	defer checkWire(o, v)
 	if v.r.Verdict == results.Fail {
 		// The sender failed; say what the receiver had by then.
 		if files, partial := outputs(o.OutputDir); len(files)+len(partial) > 0 {
@@ -185,6 +187,59 @@ func judgeRUDP(o *Observation, v verdict) {
 		want, _ := os.ReadFile(o.InputPath)
 		v.fail("pair", "the received file differs from the one sent: %s (RUDP-14). Sender %s, receiver %s.", diffAt(want, got), c.Client, c.Server)
 	}
+}
+
+// checkWire runs the wire checker on the simulator's trace: its findings go
+// into the result, its stats into the transfer, a failed property fails
+// the cell (a MUST was broken on the wire) and a non-strict one makes a pass
+// lenient, named.
+func checkWire(o *Observation, v verdict) {
+	f, err := os.Open(o.TracePath)
+	if err != nil {
+		return // no trace (the cell ended before the simulator ran)
+	}
+	defer f.Close()
+	rep, err := wirecheck.Analyze(f)
+	if err != nil {
+		v.r.Findings = append(v.r.Findings, results.Finding{Property: "trace", Grade: string(wirecheck.NonStrict), Detail: "the trace could not be analysed: " + err.Error()})
+		return
+	}
+	st := rep.Stats
+	tr := v.r.Transfer
+	tr.DurationMS, tr.GoodputBps, tr.Packets, tr.Unique = st.DurationMS, st.GoodputBps, st.PacketsSent, st.UniqueData
+	tr.TxPerPacket, tr.Retransmits, tr.MaxInFlight = st.TxPerDelivered, st.Retransmissions, st.MaxInFlight
+	for _, p := range rep.Properties {
+		v.r.Findings = append(v.r.Findings, results.Finding{Property: p.Name, Requirement: p.Req, Grade: string(p.Grade), Detail: p.Detail})
+		if !p.Exercised && p.Grade == wirecheck.Pass {
+			continue
+		}
+		switch p.Grade {
+		case wirecheck.Fail:
+			if v.r.Verdict != results.Fail {
+				v.fail(blameFor(p.Req), "wire checker: %s (%s): %s", p.Name, p.Req, p.Detail)
+			} else {
+				v.r.Reason += fmt.Sprintf("\nwire checker: %s (%s): %s", p.Name, p.Req, p.Detail)
+			}
+		case wirecheck.NonStrict:
+			v.lenient(fmt.Sprintf("%s (%s): %s", p.Name, p.Req, p.Detail))
+		}
+	}
+}
+
+// blameFor says which side a requirement binds: RUDP-40 and up are the
+// sender's, RUDP-10..39 the receiver's.
+func blameFor(req string) string {
+	var n int
+	if _, err := fmt.Sscanf(req, "RUDP-%d", &n); err != nil {
+		return "pair"
+	}
+	switch {
+	case n >= 40:
+		return "client"
+	case n >= 10:
+		return "server"
+	}
+	return "pair"
 }
 
 // outputs lists the complete files and the .partial files in dir.
