@@ -63,6 +63,15 @@ const (
 	ExtraLines        Leniency = "extra lines after the message" // HELLO-1
 	// On stdout (ClassifyOutput):
 	OtherTextOnLine Leniency = "other text on the line" // HELLO-7, HELLO-11, HELLO-21
+	// From the suite's other checks (spec/hello.md, "What the suite checks
+	// in each cell"); named here so that reports use one spelling:
+	NeedsIP             Leniency = "needs an IP address"                       // HELLO-5
+	EndsReplyAtClose    Leniency = "ends the reply only at the close"          // HELLO-6
+	GivesUpLate         Leniency = "gives up late"                             // HELLO-8
+	KeepsConnectionOpen Leniency = "keeps the connection open after the reply" // HELLO-12
+	ResetAfterReply     Leniency = "connection reset after the reply"          // HELLO-12
+	ExitsAfterOneClient Leniency = "server exits after one client"             // HELLO-13
+	SilentClientBlocks  Leniency = "a silent client blocks other clients"      // HELLO-14
 )
 
 // Classification is the verdict on one observed message.

@@ -43,7 +43,38 @@ func loadVectors(t testing.TB) []vector {
 	return file.Vectors
 }
 
+// allLeniencies are the ones the classifiers report, in canonical order.
 var allLeniencies = []Leniency{NoTrailingNewline, CRLFLineEnding, ExtraWhitespace, NULBytes, ExtraLines, OtherTextOnLine}
+
+// TestSpecLeniencyTable: spec/hello.md lists every leniency, spelled and
+// ordered as here.
+func TestSpecLeniencyTable(t *testing.T) {
+	t.Parallel()
+	want := append(slices.Clone(allLeniencies),
+		NeedsIP, EndsReplyAtClose, GivesUpLate, KeepsConnectionOpen, ResetAfterReply, ExitsAfterOneClient, SilentClientBlocks)
+	b, err := os.ReadFile("../../spec/hello.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	i := slices.IndexFunc(lines, func(l string) bool {
+		return strings.TrimSpace(l) == "| leniency | requirement | example |"
+	})
+	if i < 0 {
+		t.Fatal("spec/hello.md: leniency table not found")
+	}
+	var got []Leniency
+	for _, row := range lines[i+2:] {
+		cells := strings.Split(strings.TrimSpace(row), "|")
+		if len(cells) < 3 || cells[0] != "" {
+			break
+		}
+		got = append(got, Leniency(strings.TrimSpace(cells[1])))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("spec/hello.md leniencies\n%q\nwant\n%q", got, want)
+	}
+}
 
 func (v vector) raw(t testing.TB) []byte {
 	switch {

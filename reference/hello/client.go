@@ -106,7 +106,7 @@ func (c *Client) Exchange(ctx context.Context, address string) (reply string, ho
 		return "", 0, fmt.Errorf("could not send the message to %s: %w", address, err)
 	}
 
-	if tc, ok := conn.(interface{ CloseWrite() error }); ok {
+	if tc, ok := conn.(closeWriter); ok {
 		switch c.HalfClose {
 		case HalfCloseNow:
 			tc.CloseWrite()
@@ -151,6 +151,9 @@ func dialError(address string, timeout time.Duration, err error) error {
 	}
 	return fmt.Errorf("could not connect to %s: %w", address, err)
 }
+
+// closeWriter is the half-close of *net.TCPConn.
+type closeWriter interface{ CloseWrite() error }
 
 // or returns d if v is zero.
 func or[T comparable](v, d T) T {

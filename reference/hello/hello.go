@@ -11,6 +11,11 @@
 // in '\n' (HELLO-1), but receivers also accept a message ended by the peer's
 // close or by an idle gap (HELLO-2), because the course never fixed the
 // framing and real programs differ.
+//
+// ReadMessage is that lenient receiver; Client and Server are the reference
+// programs; ClassifyWire and ClassifyOutput judge what another program sent
+// and printed: strict, lenient (with named leniencies) or mismatch (with a
+// reason a student can act on).
 package hello
 
 import (

@@ -126,7 +126,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	// server half-closes (the client sees EOF right after the reply), then
 	// discards what the client still sends until the client closes, for at
 	// most lingerTime, and only then closes.
-	if tc, ok := conn.(interface{ CloseWrite() error }); ok {
+	if tc, ok := conn.(closeWriter); ok {
 		tc.CloseWrite()
 	}
 	conn.SetReadDeadline(time.Now().Add(lingerTime))
