@@ -3,12 +3,14 @@
 // The course sender uses a fixed 500 ms. We start there, then follow the
 // measured round-trip time: SRTT is a smoothed average, RTTVAR a smoothed
 // mean deviation, and RTO = SRTT + 4 * RTTVAR. A timeout doubles the RTO
-// (exponential backoff) until the next valid sample. The bounds differ from
-// RFC 6298's (1 s .. 60 s): a floor of 200 ms suits a LAN or a simulated
-// network, and a ceiling of 4 s keeps probing often during a long blackout.
+// (exponential backoff); progress (a new cumulative ack) ends the backoff,
+// since the path works again. The bounds differ from RFC 6298's (1 s ..
+// 60 s), which are meant for the Internet: a floor of 100 ms suits a LAN
+// or a simulated network, and a ceiling of 2 s keeps probing often during
+// a blackout, well inside the receiver's 10 s idle timeout (RUDP-15).
 export const INITIAL_RTO_MS = 500;
-export const MIN_RTO_MS = 200;
-export const MAX_RTO_MS = 4000;
+export const MIN_RTO_MS = 100;
+export const MAX_RTO_MS = 2000;
 const CLOCK_GRANULARITY_MS = 1;
 
 export class RtoEstimator {
@@ -29,12 +31,20 @@ export class RtoEstimator {
       this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - rttMs);
       this.srtt = 0.875 * this.srtt + 0.125 * rttMs;
     }
-    this.rto = clamp(this.srtt + Math.max(CLOCK_GRANULARITY_MS, 4 * this.rttvar));
+    this.endBackOff();
   }
 
   // backOff doubles the timeout after it expired.
   backOff() {
     this.rto = clamp(this.rto * 2);
+  }
+
+  // endBackOff returns to the timeout computed from the samples (or the
+  // initial one before any sample). Without it a lossy path, where most
+  // acks cover a retransmitted packet and so give no sample (Karn), would
+  // keep the timeout doubled for long stretches.
+  endBackOff() {
+    this.rto = this.srtt === undefined ? INITIAL_RTO_MS : clamp(this.srtt + Math.max(CLOCK_GRANULARITY_MS, 4 * this.rttvar));
   }
 }
 

@@ -105,7 +105,7 @@ function onTimeout() {
       `(${acked} of ${packets.length} packets acknowledged)`); // RUDP-44
   }
   rto.backOff();
-  debug(`timeout, resending from seqno ${first + BigInt(acked)}, next timeout ${rto.rto} ms`);
+  debug(`timeout, resending from seqno ${first + BigInt(acked)}, next timeout ${Math.round(rto.rto)} ms`);
   resendHoles();
   restartTimer();
 }
@@ -129,8 +129,11 @@ function onDatagram(datagram) {
 
   if (n > acked) {
     // New data acknowledged. Karn's rule: measure the round trip only when
-    // no newly acked packet was retransmitted (RUDP-41).
-    if (!resent.slice(acked, n).some(Boolean)) rto.sample(performance.now() - sentAt[n - 1]);
+    // no newly acked packet was retransmitted (RUDP-41). We time the oldest
+    // of them, which errs on the long side: the safe side for a timeout.
+    // Either way progress ends any backoff.
+    if (!resent.slice(acked, n).some(Boolean)) rto.sample(performance.now() - sentAt[acked]);
+    else rto.endBackOff();
     acked = n;
     dupAcks = 0;
     lastProgress = Date.now();
