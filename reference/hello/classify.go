@@ -102,6 +102,8 @@ func (c Classification) String() string {
 // ClassifyWire judges raw, every byte one side sent on one connection (up to
 // its close, or up to when the peer stopped reading), against expected, the
 // message's text without '\n' (e.g. FormatHello(lang) without its newline).
+// An expected text that is blank or holds a '\n' is a Mismatch whatever raw
+// is.
 //
 //   - Strict: raw is exactly expected + "\n" (HELLO-1, HELLO-3, HELLO-4).
 //   - Lenient: the first non-blank line, with runs of whitespace taken as one
@@ -109,6 +111,9 @@ func (c Classification) String() string {
 //     (HELLO-2, HELLO-15); Leniencies name every deviation.
 //   - Mismatch otherwise, e.g. wrong text, wrong language name, nothing sent.
 func ClassifyWire(expected string, raw []byte) Classification {
+	if reason := badExpected(expected); reason != "" {
+		return mismatch(reason)
+	}
 	s := string(raw)
 	if s == expected+"\n" {
 		return Classification{Verdict: Strict}
@@ -172,12 +177,13 @@ func ClassifyWire(expected string, raw []byte) Classification {
 //     (e.g. `Server said: Goodbye in Go`), not as part of a longer word:
 //     "Hello in C" is not found in "Hello in C++", nor "10.0.0.2" in
 //     "10.0.0.23".
-//   - Mismatch otherwise. expected must not be blank.
+//   - Mismatch otherwise, and whatever out is when expected is blank or
+//     holds a '\n'.
 func ClassifyOutput(expected string, out []byte) Classification {
-	want := normalize(expected)
-	if want == "" {
-		return mismatch("nothing to look for: the expected text is blank")
+	if reason := badExpected(expected); reason != "" {
+		return mismatch(reason)
 	}
+	want := normalize(expected)
 	lines := strings.Split(string(out), "\n")
 	m := newWholeMatcher(want)
 	contained := false
@@ -208,6 +214,20 @@ func ClassifyOutput(expected string, out []byte) Classification {
 		last = line
 	}
 	return mismatch(fmt.Sprintf("stdout has no line with %s; last line printed: %s", quote(want), quote(last)))
+}
+
+// badExpected says why expected cannot be a message's text, or returns "".
+// A message is one line (HELLO-1); the suite builds expected texts from
+// manifest languages, which hold no newline (MANIFEST-3), so this only
+// catches a caller's mistake, the same way in both classifiers.
+func badExpected(expected string) string {
+	switch {
+	case strings.ContainsRune(expected, '\n'):
+		return "cannot classify: the expected text " + quote(expected) + " spans more than one line"
+	case normalize(expected) == "":
+		return "cannot classify: the expected text is blank"
+	}
+	return ""
 }
 
 func mismatch(reason string) Classification {

@@ -199,10 +199,26 @@ func TestVerdictText(t *testing.T) {
 	}
 }
 
-func TestClassifyOutputBlankExpected(t *testing.T) {
+// TestClassifyBadExpected: an expected text that is blank or spans lines is
+// refused by both classifiers alike. Found by FuzzClassify
+// (testdata/fuzz/FuzzClassify/7c26f45c8edf1346): ClassifyWire called
+// "Goodbye \nust from Go\n" strict for that expected text, while
+// ClassifyOutput, which works line by line, could never find it.
+func TestClassifyBadExpected(t *testing.T) {
 	t.Parallel()
-	if c := ClassifyOutput(" \n", []byte("\n\n")); c.Verdict != Mismatch {
-		t.Errorf("blank expected text classified %v", c)
+	for _, tc := range []struct{ expected, raw, reason string }{
+		{"", "\n", "is blank"},
+		{" \t", " \t\n", "is blank"},
+		{"Goodbye \nust from Go", "Goodbye \nust from Go\n", "spans more than one line"},
+	} {
+		for name, c := range map[string]Classification{
+			"ClassifyWire":   ClassifyWire(tc.expected, []byte(tc.raw)),
+			"ClassifyOutput": ClassifyOutput(tc.expected, []byte(tc.raw)),
+		} {
+			if c.Verdict != Mismatch || !strings.Contains(c.Reason, tc.reason) {
+				t.Errorf("%s(%q, %q) = %v; want a mismatch that %s", name, tc.expected, tc.raw, c, tc.reason)
+			}
+		}
 	}
 }
 
