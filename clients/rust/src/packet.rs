@@ -180,10 +180,7 @@ fn parse_sack(field: &[u8]) -> Result<Packet, ParseError> {
     let sacks = if list.is_empty() {
         Vec::new()
     } else {
-        list.split(|&b| b == b',')
-            .map(parse_decimal)
-            .collect::<Option<Vec<u64>>>()
-            .ok_or(ParseError::BadSackList)?
+        list.split(|&b| b == b',').map(parse_decimal).collect::<Option<Vec<u64>>>().ok_or(ParseError::BadSackList)?
     };
     Ok(Packet { kind: Kind::Sack, seq, data: Vec::new(), sacks })
 }

@@ -36,8 +36,8 @@ pub struct Config {
 /// The state of one transfer, i.e. of one source address (RUDP-10).
 struct Transfer {
     start_seq: u64,
-    start_data: Vec<u8>, // tells a retransmitted start from a new one (RUDP-18)
-    next: u64,           // next expected seqno: everything below is written
+    start_data: Vec<u8>,             // tells a retransmitted start from a new one (RUDP-18)
+    next: u64,                       // next expected seqno: everything below is written
     buffered: BTreeMap<u64, Packet>, // out-of-order packets inside the window
     output: Option<Output>,          // None once the transfer is complete
     last_seen: Instant,
@@ -142,8 +142,8 @@ impl Receiver {
         }
         // RUDP-11, RUDP-18: a start begins a transfer, unless it is a
         // retransmission of the current one's start (same seqno and data).
-        let begins = p.kind == Kind::Start
-            && !self.transfers.get(&peer).map_or(false, |t| t.is_retransmitted_start(&p));
+        let begins =
+            p.kind == Kind::Start && !self.transfers.get(&peer).map_or(false, |t| t.is_retransmitted_start(&p));
         if begins {
             if !self.transfers.contains_key(&peer) && self.transfers.len() >= MAX_TRANSFERS {
                 eprintln!("{peer}: dropped start: already {MAX_TRANSFERS} transfers");

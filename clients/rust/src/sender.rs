@@ -129,11 +129,11 @@ struct Sender<'a, R> {
     cum: u64,                   // lowest unacked seqno: the last cumulative ack
     next_seq: u64,              // seqno of the next new packet
     end_sent: bool,
-    dups: u32,                // duplicate acks in a row (RUDP-42)
-    recovery: Option<u64>,    // while repairing a loss: next_seq when it began (NewReno)
-    rto: RtoEstimator,        // RUDP-41
-    timer: Option<Instant>,   // when the retransmission timer fires
-    last_progress: Instant,   // last time the cumulative ack advanced (RUDP-44)
+    dups: u32,              // duplicate acks in a row (RUDP-42)
+    recovery: Option<u64>,  // while repairing a loss: next_seq when it began (NewReno)
+    rto: RtoEstimator,      // RUDP-41
+    timer: Option<Instant>, // when the retransmission timer fires
+    last_progress: Instant, // last time the cumulative ack advanced (RUDP-44)
     stats: Stats,
 }
 

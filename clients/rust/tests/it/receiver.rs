@@ -22,7 +22,7 @@ impl Peer {
         let (receiver, outdir) = start_receiver(sack, timeout);
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         socket.connect(receiver).unwrap();
-        socket.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        socket.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
         Peer { socket, outdir }
     }
 

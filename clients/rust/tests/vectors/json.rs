@@ -201,7 +201,7 @@ pub fn base64(text: &str) -> Vec<u8> {
 }
 
 #[test]
-fn parses_what_the_vectors_use() {
+fn json_parses_what_the_vectors_use() {
     let v = parse(r#"{"a": [1, true, null, "x\"\u00e9\ud83d\ude00"], "b": {}}"#);
     assert_eq!(v.get("a").array()[3].str(), "x\"é😀");
     assert_eq!(v.get("a").array()[0], Json::Number(1.0));

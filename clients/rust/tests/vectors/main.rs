@@ -1,14 +1,35 @@
 //! The suite's shared test vectors (spec/vectors/*.json in the suite's
-//! repository), copied into tests/vectors/ because the image is built from
-//! this folder alone. Refresh them with `cp ../../spec/vectors/{datagrams,receiver}.json tests/vectors/`.
+//! repository), copied into this folder because the image is built from
+//! clients/rust alone. Refresh them with
+//! `cp ../../spec/vectors/{datagrams,receiver}.json tests/vectors/`.
+//!
+//! Deterministic (no sockets, no clock: the receiver is handed the time), so
+//! the Dockerfile runs these at every build.
 
-use crate::common::{files_in, scratch_dir};
-use crate::json::{self, Json};
+mod json;
+
 use interop_rust::packet::{self, Kind, ParseError};
 use interop_rust::receiver::{Config, Receiver};
+use json::Json;
 use std::fs;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// A fresh, empty directory for one vector's output files.
+fn scratch_dir(vector: usize) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("interop-rust-vectors-{}-{vector}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
 
 fn load(name: &str) -> Json {
     let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -67,13 +88,13 @@ fn datagram_vectors() {
 fn receiver_vectors() {
     let vectors = load("receiver.json");
     let mut checked = 0;
-    for v in vectors.get("vectors").array() {
+    for (n, v) in vectors.get("vectors").array().iter().enumerate() {
         let name = v.get("name").str();
         let timeout_ms = match v.get("idle_timeout_ms") {
             Json::Number(ms) => *ms as u64,
             other => panic!("{name}: idle_timeout_ms {other:?}"),
         };
-        let outdir = scratch_dir();
+        let outdir = scratch_dir(n);
         let config = Config {
             timeout: Duration::from_millis(timeout_ms),
             sack: v.get("sack") == &Json::Bool(true),
