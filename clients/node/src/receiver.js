@@ -120,3 +120,11 @@ export class Receiver {
     this.peers.delete(source);
   }
 }
+
+// outputFileName is the course receiver's name "<ip>.<port>", made only from
+// the source address and never from packet content; any character that is
+// not a letter, digit, '.' or '-' becomes '_' (so IPv6 "::1" gives "__1"),
+// and the name always stays one plain file in the current directory (RUDP-16).
+export function outputFileName(address, port) {
+  return `${address}.${port}`.replace(/[^A-Za-z0-9.-]/g, '_');
+}

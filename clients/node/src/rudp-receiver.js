@@ -12,7 +12,7 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { debugLogger, exitOnSignals, fail, parseCommandLine, parsePort } from './cli.js';
-import { Receiver } from './receiver.js';
+import { Receiver, outputFileName } from './receiver.js';
 
 const PROGRAM = 'rudp-receiver';
 const USAGE = 'node rudp-receiver.js [-p PORT] [-t TIMEOUT_SECONDS] [-k] [-d]';
@@ -92,12 +92,4 @@ function closeOutput(source) {
   if (!output) return;
   outputs.delete(source);
   fs.closeSync(output.fd);
-}
-
-// outputFileName is the course receiver's name "<ip>.<port>", made only from
-// the source address and never from packet content; any character that is
-// not a letter, digit, '.' or '-' becomes '_' so that the name always
-// stays one plain file inside the current directory (RUDP-16).
-function outputFileName(address, port) {
-  return `${address}.${port}`.replace(/[^A-Za-z0-9.-]/g, '_');
 }

@@ -55,45 +55,57 @@ export function maxPayload(type, seqno) {
   return MAX_DATAGRAM - `${type}|${seqno}|`.length - '|'.length - '4294967295'.length;
 }
 
-export class ParseError extends Error {}
+// ParseError says why a datagram was rejected. Its kind is one of the
+// classes of spec/vectors/README.md, checked in this order: too_long,
+// malformed, checksum, type, seqno, sack.
+export class ParseError extends Error {
+  constructor(kind, detail) {
+    super(`${kind}: ${detail}`);
+    this.kind = kind;
+  }
+}
 
 // parseSeqno accepts 1 to 20 ASCII digits whose value fits in 64 bits: no
 // sign, no spaces, not empty (RUDP-3). Leading zeros are accepted.
-function parseSeqno(text, what = 'seqno') {
+function parseSeqno(text, kind = 'seqno') {
   if (!/^[0-9]{1,20}$/.test(text) || BigInt(text) > MAX_SEQNO) {
-    throw new ParseError(`bad ${what} ${JSON.stringify(text)}`);
+    throw new ParseError(kind, `bad seqno ${JSON.stringify(text)}`);
   }
   return BigInt(text);
 }
 
-// parse decodes one datagram (a Buffer) into {type, seqno, data, sacks}, or
-// throws ParseError; callers drop such datagrams silently (RUDP-8).
+// parse decodes one datagram (a Buffer) into {type, seqno, data} for start,
+// data and end, or {type, seqno, sacks} for ack and sack, or throws
+// ParseError; callers drop such datagrams silently (RUDP-8).
 // Splitting follows RUDP-5: type up to the first '|', seqno up to the second,
 // checksum after the LAST '|', and data is everything in between, so data
 // may itself contain '|' (binary-safe).
 export function parse(buf) {
-  if (buf.length > MAX_DATAGRAM) throw new ParseError(`datagram of ${buf.length} bytes is over ${MAX_DATAGRAM}`);
+  if (buf.length > MAX_DATAGRAM) throw new ParseError('too_long', `${buf.length} bytes, over ${MAX_DATAGRAM}`);
   const last = buf.lastIndexOf(BAR);
-  if (last < 0) throw new ParseError("no '|' in datagram");
+  if (last < 0) throw new ParseError('malformed', "no '|'");
   // The checksum is compared as text, as the course receiver does: it must be
   // the canonical decimal form, no sign, no leading zeros (RUDP-4).
   const checksum = buf.toString('latin1', last + 1);
-  if (!/^[0-9]{1,10}$/.test(checksum)) throw new ParseError(`bad checksum field ${JSON.stringify(checksum)}`);
-  if (checksum !== String(crc32(buf.subarray(0, last + 1)))) throw new ParseError('checksum mismatch');
-
+  if (!/^[0-9]+$/.test(checksum)) throw new ParseError('malformed', `checksum field ${JSON.stringify(checksum)}`);
+  if (checksum !== String(crc32(buf.subarray(0, last + 1)))) throw new ParseError('checksum', 'checksum mismatch');
   const first = buf.indexOf(BAR);
+  if (first === last) throw new ParseError('malformed', "only one '|'");
+
   const type = buf.toString('latin1', 0, first);
+  const rest = buf.subarray(first + 1, last); // "<seqno>|<data>", "<seqno>" or "<cum>;<list>"
   if (type === 'ack' || type === 'sack') {
-    // "<seqno>" or "<cum>;<s1>,<s2>,..." between the first and the last '|'.
-    if (first === last) throw new ParseError(`${type} without a seqno field`);
-    const [cum, list, ...extra] = buf.toString('latin1', first + 1, last).split(';');
-    if (type === 'ack' ? list !== undefined : extra.length > 0) throw new ParseError(`bad ${type} field`);
-    const sacks = list ? list.split(',').map((s) => parseSeqno(s, 'sack seqno')) : [];
-    return { type, seqno: parseSeqno(cum), sacks };
+    if (rest.includes(BAR)) throw new ParseError('malformed', `${type} with an extra field`);
+    if (type === 'ack') return { type, seqno: parseSeqno(rest.toString('latin1')), sacks: [] };
+    // RUDP-30: "<cum>;<s1>,<s2>,..."; a missing ';' is read as an empty list.
+    const text = rest.toString('latin1');
+    const i = text.indexOf(';');
+    const [cum, list] = i < 0 ? [text, ''] : [text.slice(0, i), text.slice(i + 1)];
+    const seqno = parseSeqno(cum);
+    return { type, seqno, sacks: list ? list.split(',').map((s) => parseSeqno(s, 'sack')) : [] };
   }
-  if (!SENDER_TYPES.has(type)) throw new ParseError(`unknown type ${JSON.stringify(type)}`);
-  const second = first === last ? -1 : buf.indexOf(BAR, first + 1);
-  if (second < 0 || second === last) throw new ParseError('missing data field');
-  const seqno = parseSeqno(buf.toString('latin1', first + 1, second));
-  return { type, seqno, data: buf.subarray(second + 1, last) };
+  if (!SENDER_TYPES.has(type)) throw new ParseError('type', `unknown type ${JSON.stringify(type)}`);
+  const second = rest.indexOf(BAR);
+  if (second < 0) throw new ParseError('malformed', 'missing data field');
+  return { type, seqno: parseSeqno(rest.toString('latin1', 0, second)), data: rest.subarray(second + 1) };
 }
