@@ -2,6 +2,7 @@ package hello
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -354,16 +355,23 @@ func wordAfter(s string) bool {
 	return false
 }
 
-// quote returns s as a Go-quoted string, cut to 80 bytes so a long message
-// keeps a report readable.
+// quote returns s as a Go-quoted string of at most about 80 bytes, cut with
+// its length noted, so that a long message, or one whose bytes all need
+// escapes, keeps a report readable.
 func quote(s string) string {
-	const max = 80
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
+	const max = 80 // bytes of quoted text
+	n := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w := len(`\xff`) // an invalid byte
+		if r != utf8.RuneError || size != 1 {
+			w = len(strconv.Quote(s[i:i+size])) - len(`""`)
 		}
-		return fmt.Sprintf("%q... (%d bytes)", s[:cut], len(s))
+		if n+w > max {
+			return fmt.Sprintf("%q... (%d bytes)", s[:i], len(s))
+		}
+		n += w
+		i += size
 	}
-	return fmt.Sprintf("%q", s)
+	return strconv.Quote(s)
 }

@@ -3,6 +3,7 @@ package hello
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -222,11 +223,29 @@ func TestClassifyBadExpected(t *testing.T) {
 	}
 }
 
-func TestQuoteCutsLongText(t *testing.T) {
+// TestReasonsStayShort: a reason quotes at most about 80 bytes of each text,
+// counted after escaping. Found by FuzzClassify
+// (testdata/fuzz/FuzzClassify/042b17e6bd16dbf9): the text was cut at 80
+// bytes before escaping, and bytes that need escapes made a 1 KB reason.
+func TestReasonsStayShort(t *testing.T) {
 	t.Parallel()
-	c := ClassifyWire("Hello in Go", []byte(strings.Repeat("é", 1000)+"\n"))
-	if c.Verdict != Mismatch || len(c.Reason) > 200 || !strings.Contains(c.Reason, "(2000 bytes)") {
-		t.Errorf("reason for a long message: %q", c.Reason)
+	for _, raw := range []string{
+		strings.Repeat("é", 1000),
+		strings.Repeat("\x01", 1000),
+		strings.Repeat("\xff", 1000),
+		strings.Repeat("\U000e0000", 1000), // unprintable: escaped as \U000e0000
+	} {
+		c := ClassifyWire("Hello in Go", []byte(raw+"\n"))
+		if c.Verdict != Mismatch || len(c.Reason) > 200 || !strings.Contains(c.Reason, fmt.Sprintf("(%d bytes)", len(raw))) {
+			t.Errorf("reason for %d bytes of %q: %d bytes, %q", len(raw), raw[:4], len(c.Reason), c.Reason)
+		}
+		o := ClassifyOutput("Goodbye in "+raw, []byte("Goodbye in "+raw[:len(raw)/2]+"\n"))
+		if o.Verdict != Mismatch || len(o.Reason) > 600 {
+			t.Errorf("output reason: %d bytes, %q", len(o.Reason), o.Reason)
+		}
+	}
+	if got := quote(strings.Repeat("a", 80)); got != `"`+strings.Repeat("a", 80)+`"` {
+		t.Errorf("80 bytes were cut: %s", got)
 	}
 }
 

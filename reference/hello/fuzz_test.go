@@ -127,7 +127,7 @@ func FuzzClassify(f *testing.F) {
 		if wire.Verdict != Mismatch && out.Verdict != Strict {
 			t.Fatalf("wire %v but output %v for %q in %q", wire, out, expected, raw)
 		}
-		if len(wire.Reason) > 1000 || len(out.Reason) > 1000 {
+		if len(wire.Reason) > 600 || len(out.Reason) > 600 {
 			t.Fatalf("reason too long: %d, %d bytes", len(wire.Reason), len(out.Reason))
 		}
 	})
