@@ -14,6 +14,11 @@ import { exitOnSignals, fail, parseCommandLine, parsePort } from './cli.js';
 import { LANGUAGE, TIMEOUT_MS, challengeReply, readMessage } from './hello.js';
 
 const PROGRAM = 'hello-server';
+// After the reply we half-close, then read and discard until the client
+// closes, for at most this long: closing with unread input would reset the
+// connection, and a reset may destroy the reply before the client reads it
+// (HELLO-12).
+const LINGER_MS = 2000;
 
 exitOnSignals();
 const { values, positionals } = parseCommandLine(PROGRAM, 'node hello-server.js PORT [--challenge]', {
@@ -27,9 +32,9 @@ const port = parsePort(PROGRAM, positionals[0]); // HELLO-30: server PORT
 // we must still be able to send the reply on that connection.
 const server = net.createServer({ allowHalfOpen: true }, async (socket) => {
   const client = plainAddress(socket.remoteAddress);
-  // A connection that has not finished after TIMEOUT_MS is dropped, whatever
-  // state it is in (silent client, client that never reads our reply...).
-  socket.setTimeout(TIMEOUT_MS, () => socket.destroy());
+  // A connection silent for TIMEOUT_MS is dropped, whatever its state.
+  socket.setTimeout(TIMEOUT_MS);
+  socket.on('timeout', () => socket.destroy());
   socket.on('error', (err) => console.error(`${PROGRAM}: ${client}: ${err.message}`));
   try {
     const message = await readMessage(socket);
@@ -37,6 +42,7 @@ const server = net.createServer({ allowHalfOpen: true }, async (socket) => {
     if (values.challenge) console.log(client); // HELLO-21, before the message as the Go reference does
     console.log(message); // HELLO-11
     socket.end(values.challenge ? challengeReply(message) : `Goodbye in ${LANGUAGE}\n`); // HELLO-4, HELLO-12
+    socket.setTimeout(LINGER_MS); // the socket closes when the client does, or after this
   } catch (err) {
     console.error(`${PROGRAM}: ${client}: ${err.message}`);
     socket.destroy();
