@@ -54,7 +54,8 @@ struct packet {
 struct rto_estimator {
     double srtt, rttvar; /* smoothed RTT and its variation, ms */
     bool measured;
-    int64_t rto;         /* current timeout, ms */
+    int64_t base;        /* timeout from the estimate, ms */
+    int64_t rto;         /* current timeout: base, doubled per timeout */
 };
 
 struct sender {
@@ -93,12 +94,21 @@ static void rto_update(struct rto_estimator *r, int64_t rtt_ms)
         r->srtt = 0.875 * r->srtt + 0.125 * rtt;
     }
     int64_t rto = (int64_t)(r->srtt + 4 * r->rttvar + 1); /* +1: clock granularity */
-    r->rto = rto < RTO_MIN_MS ? RTO_MIN_MS : rto > RTO_MAX_MS ? RTO_MAX_MS : rto;
+    r->base = r->rto = rto < RTO_MIN_MS ? RTO_MIN_MS : rto > RTO_MAX_MS ? RTO_MAX_MS : rto;
 }
 
 static void rto_backoff(struct rto_estimator *r) /* RFC 6298 (5.5) */
 {
     r->rto = r->rto * 2 > RTO_MAX_MS ? RTO_MAX_MS : r->rto * 2;
+}
+
+/* New data was acknowledged: the path works again, so the backoff ends
+ * (as in Linux TCP). RFC 6298 keeps it until a clean RTT sample, but with
+ * heavy loss Karn's rule makes clean samples rare and the timeout would
+ * stay at its maximum. */
+static void rto_end_backoff(struct rto_estimator *r)
+{
+    r->rto = r->base;
 }
 
 /* ---- input ---- */
@@ -234,6 +244,8 @@ static void on_ack(struct sender *s, const struct rudp_packet *ack)
         clean = clean && !packet_of(s, q)->retransmitted;
     if (clean)
         rto_update(&s->rto, now - packet_of(s, cum - 1)->sent_at);
+    else
+        rto_end_backoff(&s->rto);
     debugf("ack %" PRIu64 "%s, rto %" PRId64 " ms", cum, clean ? "" : " (no rtt sample)",
            s->rto.rto);
     s->base = cum;
@@ -307,7 +319,7 @@ int main(int argc, char **argv)
 {
     const char *host = NULL, *port = NULL, *file = NULL;
     struct sender s = {.in = {.fd = STDIN_FILENO, .name = "stdin"},
-                       .rto = {.rto = RTO_INITIAL_MS}};
+                       .rto = {.base = RTO_INITIAL_MS, .rto = RTO_INITIAL_MS}};
     bool fixed_start = false;
     int64_t give_up_ms = DEFAULT_GIVE_UP_SECONDS * 1000;
     int opt;
