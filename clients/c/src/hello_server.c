@@ -65,16 +65,19 @@ static char *challenge_reply(const char *msg, size_t len)
     return reply;
 }
 
-/* Close gracefully: send our FIN, then read (and discard) whatever the client
- * still sends for a moment. Closing with unread bytes would make the kernel
- * send a reset, which can destroy our reply before the client reads it. */
+/* HELLO-12: close gracefully. Send our FIN, then read (and discard) what the
+ * client still sends until it closes, for at most 2 s. Closing with unread
+ * bytes would make the kernel send a reset, which can destroy our reply
+ * before the client has read it. */
 static void close_gracefully(int fd)
 {
     char sink[512];
+    int64_t deadline = now_ms() + 2000;
     shutdown(fd, SHUT_WR);
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    while (poll(&pfd, 1, HELLO_IDLE_MS) > 0 && read(fd, sink, sizeof sink) > 0)
-        ;
+    for (int64_t left; (left = deadline - now_ms()) > 0;)
+        if (poll(&pfd, 1, (int)left) <= 0 || read(fd, sink, sizeof sink) <= 0)
+            break;
     close(fd);
 }
 
