@@ -23,8 +23,8 @@ import (
 // nothing. Figures are sums over several seeds.
 const (
 	benchDelay = 5 * time.Millisecond
-	benchSize  = 128 << 10
-	benchSeeds = 3
+	benchSize  = 256 << 10
+	benchSeeds = 5
 )
 
 type benchRun struct {

@@ -17,10 +17,12 @@ const (
 	// DefaultInitialRTO is the course's fixed timeout, used until the
 	// first RTT sample (RUDP-41).
 	DefaultInitialRTO = 500 * time.Millisecond
-	// DefaultMinRTO keeps the adaptive timeout above scheduling noise on
-	// loaded machines; RFC 6298's 1 s floor is meant for the Internet and
-	// would be slower than the course's own 500 ms.
-	DefaultMinRTO = 30 * time.Millisecond
+	// DefaultMinRTO is the floor of the adaptive timeout, as in Linux:
+	// RFC 6298's 1 s is meant for the Internet and would be slower than
+	// the course's own 500 ms, while a floor near the RTT of a LAN would
+	// fire on every scheduling hiccup of a loaded machine. Losses are
+	// meant to be repaired by acks (RUDP-42), not by the timer.
+	DefaultMinRTO = 200 * time.Millisecond
 	// DefaultMaxRTO caps the exponential backoff well below the
 	// receiver's 10 s idle timeout (RUDP-15): during a blackout the
 	// sender still probes often enough that a blackout of up to about
@@ -57,6 +59,7 @@ type Stats struct {
 	Transmissions   int64         // datagrams sent, retransmissions included
 	Retransmissions int64         // Transmissions - Packets
 	FastRetransmits int64         // retransmissions triggered by dup acks or sacks (RUDP-42, RUDP-32)
+	Probes          int64         // repeated repairs after an ack failed to come (tail loss probes)
 	Timeouts        int64         // retransmission timer expiries (RUDP-41)
 	Duration        time.Duration // from the first datagram to the ack of end
 	SRTT            time.Duration // smoothed RTT at the end, 0 if never sampled
@@ -70,6 +73,7 @@ type inflight struct {
 	tx     int       // transmissions so far
 	sacked bool      // listed in a sack (RUDP-32)
 	marked bool      // retransmitted for loss in the current recovery episode
+	probed bool      // its repair was probed once (onProbe)
 	end    bool
 }
 
@@ -87,10 +91,11 @@ type chunk struct {
 //
 // The sender keeps at most Window packets in flight at or beyond the
 // cumulative ack (RUDP-40) and uses the largest payload that fits a
-// datagram (RUDP-46). Losses are repaired by fast retransmit after three
-// duplicate acks (RUDP-42) with NewReno-style partial-ack recovery, by
-// SACK holes when opts.SACK is set (RUDP-32), and by an RFC 6298
-// retransmission timer with Karn's rule and exponential backoff (RUDP-41).
+// datagram (RUDP-46). Losses are repaired from the acks: at the third
+// duplicate ack (RUDP-42), or earlier once a packet sent later has arrived
+// and the missing one is overdue by a quarter RTT (RACK, RFC 8985); with
+// opts.SACK, every hole the sacks reveal (RUDP-32). An RFC 6298 timer
+// with Karn's rule and exponential backoff (RUDP-41) covers the rest.
 func Send(ctx context.Context, conn net.PacketConn, addr net.Addr, r io.Reader, opts Options) (Stats, error) {
 	s := newSender(conn, addr, opts)
 	start := time.Now()
@@ -124,6 +129,7 @@ type sender struct {
 	timer        *time.Timer   // retransmission timer for the head (RFC 6298)
 	timerOn      bool
 	lossTimer    *time.Timer // fires when a suspected hole becomes overdue (RACK)
+	probeTimer   *time.Timer // fires when a repaired head got no ack (TLP)
 	lastProgress time.Time
 }
 
@@ -178,12 +184,21 @@ func (s *sender) run(ctx context.Context, r io.Reader) error {
 	s.lossTimer = time.NewTimer(time.Hour)
 	s.lossTimer.Stop()
 	defer s.lossTimer.Stop()
+	s.probeTimer = time.NewTimer(time.Hour)
+	s.probeTimer.Stop()
+	defer s.probeTimer.Stop()
 	s.lastProgress = time.Now()
 
 	for {
-		// RUDP-40: a new packet only while fewer than Window are in flight.
+		// RUDP-40: a new packet only while fewer than Window are in
+		// flight. And nothing after start until start is acked: a
+		// receiver drops every packet that arrives before start
+		// (RUDP-11), so if start were lost, the rest of the window would
+		// be lost with it, and each would cost a timeout. Waiting costs
+		// one RTT per transfer, and start's ack gives the first RTT
+		// sample.
 		var in <-chan chunk
-		if !s.endSent && len(s.win) < Window {
+		if !s.endSent && len(s.win) < Window && (s.nextSeq == s.opts.FirstSeq || s.cum > s.opts.FirstSeq) {
 			in = chunks
 		}
 		select {
@@ -210,6 +225,10 @@ func (s *sender) run(ctx context.Context, r io.Reader) error {
 			}
 		case <-s.lossTimer.C:
 			if err := s.detectLosses(); err != nil {
+				return err
+			}
+		case <-s.probeTimer.C:
+			if err := s.onProbe(); err != nil {
 				return err
 			}
 		}
@@ -435,21 +454,14 @@ func (s *sender) onProgress(ack uint64) error {
 	} else {
 		s.armTimer() // RFC 6298 (5.3)
 	}
-	if !s.inRecovery {
-		return nil
-	}
-	if ack >= s.recover {
+	if s.inRecovery && ack >= s.recover {
 		s.inRecovery = false
-		return nil
 	}
-	// A partial ack: the repair arrived, but the new head, sent before
-	// it, is still missing (else the cumulative ack would cover it), so
-	// it is lost too (NewReno, RFC 6582). This also walks the window
-	// after a timeout without waiting one RTO per lost packet.
-	if !s.win[0].marked {
-		s.stats.FastRetransmits++
-		return s.retransmit(s.win[0], "partial-ack")
-	}
+	// A partial ack (still in recovery) lets new packets go out; their
+	// duplicate acks then expose the next hole, which is overdue by then,
+	// so detectLosses repairs it within about one RTT. Retransmitting it
+	// at once (NewReno) would save little and is indistinguishable on
+	// the wire from a timer firing far too early.
 	return nil
 }
 
@@ -550,7 +562,18 @@ func (s *sender) detectLosses() error {
 			s.enterRecovery()
 		}
 		s.stats.FastRetransmits++
-		return s.retransmit(p, "fast")
+		if err := s.retransmit(p, "fast"); err != nil {
+			return err
+		}
+		if p == s.win[0] && s.srtt != 0 {
+			// Tail loss probe (RFC 8985): the window cannot move until
+			// the head is repaired, so if this repair or its ack is lost
+			// no further ack will come. Probe after 2 SRTT instead of
+			// waiting for the timeout.
+			p.probed = false
+			s.probeTimer.Reset(max(2*s.srtt, 10*time.Millisecond))
+		}
+		return nil
 	}
 	if s.sackAcks {
 		above := 0
@@ -570,6 +593,22 @@ func (s *sender) detectLosses() error {
 	return nil
 }
 
+// onProbe repeats the repair of the head once if no ack covered it within
+// the probe timeout. Its ack (or the duplicate ack it causes) restarts the
+// ack clock whether the first repair or only its ack was lost.
+func (s *sender) onProbe() error {
+	if len(s.win) == 0 {
+		return nil
+	}
+	p := s.win[0]
+	if !p.marked || p.probed || time.Since(p.sent) < 2*s.srtt {
+		return nil
+	}
+	p.probed = true
+	s.stats.Probes++
+	return s.retransmit(p, "probe")
+}
+
 // onTimeout handles an expiry of the retransmission timer (RUDP-41).
 func (s *sender) onTimeout() error {
 	if len(s.win) == 0 {
@@ -583,19 +622,20 @@ func (s *sender) onTimeout() error {
 	s.rto = min(2*s.rto, s.opts.MaxRTO) // RFC 6298 (5.5): back off
 	s.enterRecovery()
 	s.dups = 0
-	// RFC 6298 (5.4): retransmit the earliest unacknowledged packet; with
-	// SACK the earliest one not known to be held (RUDP-32).
-	p := s.win[0]
-	if s.opts.SACK {
-		for _, q := range s.win {
-			if !q.sacked {
-				p = q
-				break
-			}
+	// RFC 6298 (5.4) retransmits the earliest unacknowledged packet. A
+	// whole RTO without an ack says nothing arrived that we know of, so,
+	// as TCP does after a timeout (RFC 5681 3.1, RFC 6675 5.1), resend
+	// every packet in the window not known to be held (RUDP-32): with
+	// the window stuck behind a lost repair, one lone retransmission
+	// needs both it and its ack to get through, and under heavy loss
+	// waits out timer after timer.
+	for _, p := range s.win {
+		if p.sacked {
+			continue
 		}
-	}
-	if err := s.retransmit(p, "timeout"); err != nil {
-		return err
+		if err := s.retransmit(p, "timeout"); err != nil {
+			return err
+		}
 	}
 	s.armTimer() // (5.6)
 	return nil
