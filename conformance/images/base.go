@@ -142,6 +142,9 @@ func (b *Bases) mmdebstrap(ctx context.Context, tc Toolchain, logf io.Writer) er
 		"--dpkgopt=path-exclude=/usr/share/man/*",
 		"--dpkgopt=path-exclude=/usr/share/locale/*",
 		"--dpkgopt=path-include=/usr/share/doc/*/copyright",
+		// openjdk's postinst registers man pages with update-alternatives
+		// and fails when the folder is missing (the debian:*-slim trap).
+		"--essential-hook=mkdir -p \"$1\"/usr/share/man/man1",
 		"--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin",
 		tc.Suite, "-",
 	}
@@ -184,7 +187,7 @@ func (b *Bases) mmdebstrap(ctx context.Context, tc Toolchain, logf io.Writer) er
 const registryDockerfile = `ARG SUITE=bookworm
 FROM debian:${SUITE}-slim
 ARG PACKAGES
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PACKAGES && rm -rf /var/lib/apt/lists/*
+RUN mkdir -p /usr/share/man/man1 && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PACKAGES && rm -rf /var/lib/apt/lists/*
 `
 
 func (b *Bases) registry(ctx context.Context, tc Toolchain, logf io.Writer) error {
