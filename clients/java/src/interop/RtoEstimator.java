@@ -10,14 +10,18 @@ package interop;
  */
 final class RtoEstimator {
     static final long INITIAL = 500_000_000L;
-    /** Loopback RTTs are microseconds; a floor keeps delayed acks from looking like loss. */
-    static final long MIN = 200_000_000L;
     /**
-     * Backoff ceiling. During a blackout the sender still probes this often, so when the
-     * network comes back the receiver hears from it before its 10 s idle timeout (RUDP-15)
-     * for blackouts of up to about 8 s.
+     * Loopback RTTs are microseconds; the floor keeps a busy machine's scheduling delays from
+     * looking like loss.
      */
-    static final long MAX = 2_000_000_000L;
+    static final long MIN = 100_000_000L;
+    /**
+     * Backoff ceiling. While the network is dead the sender still probes every second, so it
+     * notices at once when the network comes back. A receiver drops a transfer after 10 s
+     * without a packet (RUDP-15): at 50 % loss, ten probes in a row must be lost for that,
+     * rather than five with a 2 s ceiling.
+     */
+    static final long MAX = 1_000_000_000L;
     /** Clock granularity G of RFC 6298. */
     private static final long GRANULARITY = 1_000_000L;
 
@@ -34,6 +38,16 @@ final class RtoEstimator {
     /** Smoothed RTT, or 0 before the first sample. */
     long srtt() {
         return srtt;
+    }
+
+    /**
+     * An ack arrived, so the path works: the backoff ends. RFC 6298 keeps it until the next
+     * RTT sample, but under heavy random loss Karn's rule leaves few samples, and the timeout
+     * would stay near its ceiling although the network is not dead, only lossy. The backoff
+     * is for silence: a blackout, or a receiver that is gone.
+     */
+    void resetBackoff() {
+        rto = clamp(measured ? srtt + Math.max(GRANULARITY, 4 * rttvar) : INITIAL);
     }
 
     /** Feeds one round-trip measurement (RFC 6298 section 2.2 and 2.3). */

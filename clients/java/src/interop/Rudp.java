@@ -28,12 +28,19 @@ final class Rudp {
      */
     record Packet(String type, long seqno, byte[] data, List<Long> sacks) {}
 
-    /** Thrown by {@link #parse} for datagrams that must be dropped silently (RUDP-8). */
+    /**
+     * Thrown by {@link #parse} for datagrams that must be dropped silently (RUDP-8). The kind
+     * is one of the error classes of spec/vectors/README.md: too_long, malformed, checksum,
+     * type, seqno, sack.
+     */
     static final class BadDatagram extends Exception {
         private static final long serialVersionUID = 1L;
 
-        BadDatagram(String reason) {
-            super(reason);
+        final String kind;
+
+        BadDatagram(String kind, String reason) {
+            super(kind + ": " + reason);
+            this.kind = kind;
         }
     }
 
@@ -89,50 +96,59 @@ final class Rudp {
      */
     static Packet parse(byte[] b, int len) throws BadDatagram {
         if (len > MAX_DATAGRAM) {
-            throw new BadDatagram("longer than " + MAX_DATAGRAM + " bytes");
+            throw new BadDatagram("too_long", len + " bytes, more than " + MAX_DATAGRAM);
         }
-        int last = lastIndexOf(b, len, (byte) '|');
+        int last = lastIndexOf(b, 0, len, (byte) '|');
         if (last < 0) {
-            throw new BadDatagram("no '|'");
+            throw new BadDatagram("malformed", "no '|'");
         }
-        // The checksum must be the canonical decimal text: the course receiver compares
-        // strings, so "0042" would fail there (RUDP-4).
+        // The checksum must be the canonical decimal text, no leading zeros: the course
+        // receiver compares strings (RUDP-4).
         String sum = new String(b, last + 1, len - last - 1, StandardCharsets.ISO_8859_1);
+        if (sum.isEmpty() || !sum.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new BadDatagram("malformed", "checksum field '" + sum + "'");
+        }
         if (!sum.equals(Long.toString(checksum(b, last + 1)))) {
-            throw new BadDatagram("checksum mismatch");
+            throw new BadDatagram("checksum", "checksum mismatch");
         }
         int first = indexOf(b, 0, len, (byte) '|');
+        if (first == last) {
+            throw new BadDatagram("malformed", "only one '|'");
+        }
         String type = new String(b, 0, first, StandardCharsets.ISO_8859_1);
         switch (type) {
-            case ACK:
-                return new Packet(type, parseDecimal(b, first + 1, last, "seqno"),
-                        new byte[0], List.of());
-            case SACK:
-                return parseSack(b, first + 1, last);
+            case ACK, SACK: // "ack|<seqno>|<checksum>", "sack|<cum>;<list>|<checksum>" (RUDP-6, RUDP-30)
+                if (indexOf(b, first + 1, last, (byte) '|') >= 0) {
+                    throw new BadDatagram("malformed", type + " with more than two '|'");
+                }
+                return type.equals(ACK)
+                        ? new Packet(ACK, parseDecimal(b, first + 1, last, "seqno"), new byte[0], List.of())
+                        : parseSack(b, first + 1, last);
             case START, DATA, END:
                 break;
             default:
-                throw new BadDatagram("unknown type '" + type + "'");
+                throw new BadDatagram("type", "unknown type '" + type + "'");
         }
         int second = indexOf(b, first + 1, last, (byte) '|');
         if (second < 0) {
-            throw new BadDatagram("missing data field");
+            throw new BadDatagram("malformed", "no data field");
         }
         long seqno = parseDecimal(b, first + 1, second, "seqno");
-        byte[] data = Arrays.copyOfRange(b, second + 1, last);
-        return new Packet(type, seqno, data, List.of());
+        return new Packet(type, seqno, Arrays.copyOfRange(b, second + 1, last), List.of());
     }
 
-    /** {@code <cum>;<s1>,<s2>,...} between {@code from} and {@code to}; the list may be empty. */
+    /**
+     * {@code <cum>;<s1>,<s2>,...} between {@code from} and {@code to}. The list may be empty,
+     * and a missing ';' is accepted as an empty list (RUDP-30).
+     */
     private static Packet parseSack(byte[] b, int from, int to) throws BadDatagram {
         int semi = indexOf(b, from, to, (byte) ';');
-        int cumEnd = semi < 0 ? to : semi;
-        long cum = parseDecimal(b, from, cumEnd, "seqno");
+        long cum = parseDecimal(b, from, semi < 0 ? to : semi, "seqno");
         List<Long> sacks = new ArrayList<>();
         if (semi >= 0 && semi + 1 < to) {
             for (int i = semi + 1; ; ) {
                 int comma = indexOf(b, i, to, (byte) ',');
-                sacks.add(parseDecimal(b, i, comma < 0 ? to : comma, "sack list"));
+                sacks.add(parseDecimal(b, i, comma < 0 ? to : comma, "sack"));
                 if (comma < 0) {
                     break;
                 }
@@ -142,22 +158,19 @@ final class Rudp {
         return new Packet(SACK, cum, new byte[0], List.copyOf(sacks));
     }
 
-    /** ASCII decimal digits only: no sign, no spaces, not empty, fits in 64 bits (RUDP-3). */
-    private static long parseDecimal(byte[] b, int from, int to, String what)
-            throws BadDatagram {
-        if (from >= to || to - from > 20) {
-            throw new BadDatagram("bad " + what + " field");
+    /**
+     * 1 to 20 ASCII decimal digits with a value below 2^64: no sign, no spaces (RUDP-3).
+     * Leading zeros are accepted. {@code kind} is the error class when it is not.
+     */
+    private static long parseDecimal(byte[] b, int from, int to, String kind) throws BadDatagram {
+        String digits = new String(b, from, Math.max(0, to - from), StandardCharsets.ISO_8859_1);
+        if (digits.isEmpty() || digits.length() > 20 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new BadDatagram(kind, "'" + digits + "' is not a decimal number");
         }
-        for (int i = from; i < to; i++) {
-            if (b[i] < '0' || b[i] > '9') {
-                throw new BadDatagram("bad " + what + " field");
-            }
-        }
-        String digits = new String(b, from, to - from, StandardCharsets.US_ASCII);
         try {
             return Long.parseUnsignedLong(digits);
-        } catch (NumberFormatException e) { // more than 2^64-1
-            throw new BadDatagram(what + " out of range");
+        } catch (NumberFormatException e) {
+            throw new BadDatagram(kind, digits + " does not fit in 64 bits");
         }
     }
 
@@ -180,8 +193,8 @@ final class Rudp {
         return -1;
     }
 
-    private static int lastIndexOf(byte[] b, int len, byte c) {
-        for (int i = len - 1; i >= 0; i--) {
+    private static int lastIndexOf(byte[] b, int from, int to, byte c) {
+        for (int i = to - 1; i >= from; i--) {
             if (b[i] == c) {
                 return i;
             }

@@ -1,6 +1,5 @@
 package interop;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.DatagramPacket;
@@ -48,7 +47,9 @@ public final class RudpReceiver {
             this.next = start.seqno();
             this.partial = dir.resolve(name + ".partial");
             this.complete = dir.resolve(name);
-            this.out = new BufferedOutputStream(Files.newOutputStream(partial), 1 << 16);
+            // Unbuffered: one write per packet is cheap, and the .partial file always holds
+            // everything delivered so far.
+            this.out = Files.newOutputStream(partial);
         }
 
         boolean isComplete() {
@@ -116,11 +117,12 @@ public final class RudpReceiver {
             try {
                 socket.receive(datagram);
             } catch (SocketTimeoutException e) {
-                dropIdle();
+                dropIdle(System.nanoTime());
                 continue;
             }
-            dropIdle(); // first, so that no packet reaches an overdue transfer (RUDP-15)
-            byte[] ack = handle(datagram.getSocketAddress(), buffer, datagram.getLength());
+            long now = System.nanoTime();
+            dropIdle(now); // first, so that no packet reaches an overdue transfer (RUDP-15)
+            byte[] ack = handle(datagram.getSocketAddress(), buffer, datagram.getLength(), now);
             if (ack != null) {
                 try {
                     socket.send(new DatagramPacket(ack, ack.length, datagram.getSocketAddress()));
@@ -131,17 +133,20 @@ public final class RudpReceiver {
         }
     }
 
-    /** Handles one datagram from {@code from}; returns the ack to send back, or null. */
-    byte[] handle(SocketAddress from, byte[] buffer, int length) {
+    /**
+     * Handles one datagram from {@code from} that arrived at {@code now} (System.nanoTime);
+     * returns the ack to send back, or null.
+     */
+    byte[] handle(SocketAddress from, byte[] buffer, int length, long now) {
         Rudp.Packet p;
         try {
             p = Rudp.parse(buffer, length);
         } catch (Rudp.BadDatagram e) { // dropped silently, never acked (RUDP-8)
-            log("drop datagram from %s: %s", from, e.getMessage());
+            log("drop datagram from %s: %s", show(from), e.getMessage());
             return null;
         }
         if (p.type().equals(Rudp.ACK) || p.type().equals(Rudp.SACK)) {
-            log("drop %s from %s: a receiver takes no acks", p.type(), from);
+            log("drop %s from %s: a receiver takes no acks", p.type(), show(from));
             return null;
         }
         Transfer t = transfers.get(from);
@@ -150,7 +155,7 @@ public final class RudpReceiver {
                 // A start with a new seqno or new data begins a new transfer, replacing this
                 // address's old one, complete or not (RUDP-11, RUDP-18).
                 if (t == null && transfers.size() >= MAX_TRANSFERS) {
-                    log("drop start from %s: already %d transfers", from, MAX_TRANSFERS);
+                    log("drop start from %s: already %d transfers", show(from), MAX_TRANSFERS);
                     return null;
                 }
                 if (t != null && !t.isComplete()) {
@@ -158,18 +163,18 @@ public final class RudpReceiver {
                 }
                 t = new Transfer(p, dir, fileName(from));
                 transfers.put(from, t);
-                log("%s: new transfer from seqno %s", from, Long.toUnsignedString(p.seqno()));
+                log("%s: new transfer from seqno %s", show(from), Long.toUnsignedString(p.seqno()));
             }
             if (t == null) { // a transfer begins with start (RUDP-11)
-                log("drop %s|%s from %s: no transfer", p.type(), Long.toUnsignedString(p.seqno()), from);
+                log("drop %s|%s from %s: no transfer", p.type(), Long.toUnsignedString(p.seqno()), show(from));
                 return null;
             }
-            t.lastHeard = System.nanoTime();
+            t.lastHeard = now;
             if (!t.isComplete()) {
                 accept(t, p);
             }
         } catch (IOException e) {
-            System.err.println("rudp receiver: " + from + ": cannot write output, transfer dropped: " + e);
+            System.err.println("rudp receiver: " + show(from) + ": cannot write output, transfer dropped: " + e);
             transfers.remove(from);
             return null;
         }
@@ -212,8 +217,7 @@ public final class RudpReceiver {
     }
 
     /** Forgets transfers idle for the timeout; unfinished ones stay as .partial (RUDP-15). */
-    private void dropIdle() {
-        long now = System.nanoTime();
+    void dropIdle(long now) {
         for (Iterator<Map.Entry<SocketAddress, Transfer>> it = transfers.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<SocketAddress, Transfer> e = it.next();
             Transfer t = e.getValue();
@@ -227,7 +231,7 @@ public final class RudpReceiver {
                 } catch (IOException ignored) {
                     // the .partial file is incomplete anyway
                 }
-                System.err.println("rudp receiver: " + e.getKey() + ": idle, transfer dropped, left " + t.partial);
+                System.err.println("rudp receiver: " + show(e.getKey()) + ": idle, transfer dropped, left " + t.partial);
             }
         }
     }
@@ -241,6 +245,12 @@ public final class RudpReceiver {
         InetSocketAddress a = (InetSocketAddress) from;
         String name = a.getAddress().getHostAddress() + "." + a.getPort();
         return name.replaceAll("[^A-Za-z0-9.-]", "_");
+    }
+
+    /** "172.18.0.3:40000", for messages. */
+    private static String show(SocketAddress from) {
+        InetSocketAddress a = (InetSocketAddress) from;
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
     private void log(String format, Object... args) {

@@ -24,7 +24,7 @@ import java.util.List;
  * the wire is {@code first + index}.
  */
 public final class RudpSender {
-    /** Give up after this long without the cumulative ack moving (RUDP-44). */
+    /** By default, give up after this long without the cumulative ack moving (RUDP-44). */
     static final long GIVE_UP_NANOS = 30_000_000_000L;
     /** Fast retransmit on the 3rd duplicate ack, i.e. the 4th identical one (RUDP-42). */
     static final int DUP_ACK_THRESHOLD = 3;
@@ -39,6 +39,7 @@ public final class RudpSender {
     private final boolean debug;
     private final DatagramSocket socket;
     private final InetSocketAddress peer;
+    private final long giveUpNanos;
 
     private final RtoEstimator rto = new RtoEstimator();
     private final long[] sentAt; // time of the first transmission of each packet
@@ -55,7 +56,7 @@ public final class RudpSender {
     private int transmissions;
 
     RudpSender(byte[] file, long first, boolean sack, boolean debug, DatagramSocket socket,
-            InetSocketAddress peer) {
+            InetSocketAddress peer, long giveUpNanos) {
         this.file = file;
         this.chunks = split(file.length, first);
         this.first = first;
@@ -63,6 +64,7 @@ public final class RudpSender {
         this.debug = debug;
         this.socket = socket;
         this.peer = peer;
+        this.giveUpNanos = giveUpNanos;
         this.sentAt = new long[chunks.size()];
     }
 
@@ -97,7 +99,7 @@ public final class RudpSender {
             // transfer apart from a stale one. Small enough never to wrap.
             long first = new SecureRandom().nextInt(1 << 30);
             try (DatagramSocket socket = new DatagramSocket()) {
-                RudpSender sender = new RudpSender(data, first, sack, debug, socket, peer);
+                RudpSender sender = new RudpSender(data, first, sack, debug, socket, peer, GIVE_UP_NANOS);
                 System.exit(sender.run() ? 0 : 1);
             }
         } catch (UnknownHostException e) {
@@ -146,9 +148,9 @@ public final class RudpSender {
                 transmit(sent++, "new");
             }
             long now = System.nanoTime();
-            if (now - lastProgress > GIVE_UP_NANOS) { // RUDP-44
-                System.err.printf("rudp sender: giving up: no ack progress for %d s (%d of %d packets acked)%n",
-                        GIVE_UP_NANOS / 1_000_000_000L, acked, n);
+            if (now - lastProgress > giveUpNanos) { // RUDP-44
+                System.err.printf("rudp sender: giving up: no ack progress for %.0f s (%d of %d packets acked)%n",
+                        giveUpNanos / 1e9, acked, n);
                 return false;
             }
             if (now >= deadline) {
@@ -188,6 +190,9 @@ public final class RudpSender {
             log("ignore %s|%s", p.type(), Long.toUnsignedString(p.seqno()));
             return;
         }
+        // Any ack shows that the path works: it only loses packets, so a timeout's backoff
+        // ends here (RtoEstimator.resetBackoff). Only silence keeps backing off.
+        rto.resetBackoff();
         if (index > acked) {
             onProgress((int) index);
         } else if (acked < sent) {
@@ -227,10 +232,11 @@ public final class RudpSender {
         log("ack %d: %d of %d acked, rto %d ms", first + cum, cum, chunks.size(), rto.rto() / 1_000_000);
         if (inRecovery && acked >= recover) {
             inRecovery = false;
-        } else if (inRecovery && acked < sent && !repaired.get(acked)) {
-            // A partial ack: the repair arrived, but the next packet, sent before it, is still
-            // missing, so it was lost too (NewReno, RFC 6582). Repairs several losses in a
-            // window, or a blackout, one round trip each instead of one timeout each.
+        } else if (inRecovery && acked < sent) {
+            // A partial ack: a repair arrived, but the packet after it, sent before this ack
+            // was made, is still missing, so it was lost too: resend it now (NewReno, RFC
+            // 6582). Repairs several losses in a window one round trip each, not one timeout
+            // each.
             retransmit(acked, "partial ack");
         }
     }
@@ -255,15 +261,20 @@ public final class RudpSender {
     }
 
     /**
-     * The timer expired: back off (RUDP-41) and resend the oldest unacked packet only
-     * (RFC 6298 5.4); partial acks then walk through the rest of the window. With SACK this
-     * packet is never a held one: the receiver would have delivered it.
+     * The timer expired: back off (RUDP-41) and resend every packet in flight that the
+     * receiver lacks, as the course's Go-Back-N sender does: at most 5, and under heavy
+     * random loss each of them gets another chance at once. With SACK, held packets are
+     * skipped (RUDP-32); acked ones never are resent (RUDP-43).
      */
     private void onTimeout() {
         rto.backoff();
         enterRecovery();
         dupAcks = 0;
-        retransmit(acked, "timeout, rto now " + rto.rto() / 1_000_000 + " ms");
+        for (int i = acked; i < sent; i++) {
+            if (!sacked.get(i)) {
+                retransmit(i, "timeout, rto now " + rto.rto() / 1_000_000 + " ms");
+            }
+        }
     }
 
     private void enterRecovery() {

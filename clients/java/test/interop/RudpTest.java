@@ -61,6 +61,7 @@ final class RudpTest {
             refused(withSum("nack|1|"), "unknown type");
             refused(withSum("data|18446744073709551616|x|"), "seqno beyond 64 bits");
             refused(withSum("sack|1;2,|"), "trailing comma");
+            refused("ack|5|03870715478", "checksum with a leading zero");
             refused("ack|5", "no checksum");
             refused("no bars at all", "no '|'");
             byte[] big = new byte[Rudp.MAX_DATAGRAM];
@@ -109,7 +110,7 @@ final class RudpTest {
             equal("sack|101;102,103,104", ack(handle(receiver, from, Rudp.END, 104, "")), "end held");
             byte[] corrupt = Rudp.encode(Rudp.DATA, 101, ascii("b"), 0, 1);
             corrupt[corrupt.length - 1] ^= 1;
-            equal(null, receiver.handle(from, corrupt, corrupt.length), "a corrupt datagram is not acked");
+            equal(null, receiver.handle(from, corrupt, corrupt.length, System.nanoTime()), "a corrupt datagram is not acked");
             isTrue(Files.exists(dir.resolve("127.0.0.1.40000.partial")), ".partial while in progress");
             equal("sack|105;", ack(handle(receiver, from, Rudp.DATA, 101, "b")), "all delivered");
             equal("a|bcd", Files.readString(dir.resolve("127.0.0.1.40000")), "file");
@@ -117,32 +118,68 @@ final class RudpTest {
             equal("sack|105;", ack(handle(receiver, from, Rudp.DATA, 102, "c")), "acks after completion");
             equal("sack|105;", ack(handle(receiver, from, Rudp.START, 100, "a|")), "start retransmitted");
             equal("sack|8;", ack(handle(receiver, from, Rudp.START, 7, "new")), "a new start");
+            equal("sack|8;9", ack(handle(receiver, from, Rudp.DATA, 9, "x")), "new transfer holds 9");
+            equal("sack|8;", ack(handle(receiver, from, Rudp.START, 7, "other")), "same seqno, other data");
+            equal("sack|8;9", ack(handle(receiver, from, Rudp.DATA, 9, "x")), "it is a new transfer");
+            InetSocketAddress other = new InetSocketAddress(InetAddress.getLoopbackAddress(), 40001);
+            equal("sack|1;", ack(handle(receiver, other, Rudp.START, 0, "")), "transfers stay apart");
+            equal(null, handle(receiver, from, Rudp.ACK, 9, ""), "acks are not for receivers");
         });
 
-        test("transfer of random binary data through a lossy relay", () -> {
-            byte[] file = new byte[200_000];
-            new Random(1).nextBytes(file);
+        test("receiver: idle transfers are dropped, .partial stays", () -> {
             Path dir = Files.createTempDirectory("rudp-test");
-            try (DatagramSocket receiverSocket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
-                    DatagramSocket relay = new DatagramSocket(0, InetAddress.getLoopbackAddress());
-                    DatagramSocket senderSocket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-                daemon(() -> new RudpReceiver(dir, 10_000_000_000L, false, false).serve(receiverSocket));
-                daemon(() -> relay(relay, (InetSocketAddress) receiverSocket.getLocalSocketAddress(), new Random(2)));
-                RudpSender sender = new RudpSender(file, 42, false, false, senderSocket,
-                        (InetSocketAddress) relay.getLocalSocketAddress());
-                isTrue(sender.run(), "sender gave up");
-                // The receiver sees the relay's address, so the file is named after it.
-                equal(file, Files.readAllBytes(dir.resolve("127.0.0.1." + relay.getLocalPort())), "received file");
+            RudpReceiver receiver = new RudpReceiver(dir, 1_000_000L, false, false); // 1 ms
+            InetSocketAddress from = new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000);
+            equal("ack|6", ack(handle(receiver, from, Rudp.START, 5, "abc")), "start");
+            Thread.sleep(20);
+            receiver.dropIdle(System.nanoTime());
+            equal(null, handle(receiver, from, Rudp.DATA, 6, "d"), "no ack after the timeout");
+            equal("abc", Files.readString(dir.resolve("127.0.0.1.40000.partial")), "partial output");
+        });
+
+        for (boolean sack : new boolean[] {false, true}) {
+            test("transfer through a lossy relay" + (sack ? " with SACK" : ""), () -> {
+                byte[] file = new byte[200_000];
+                new Random(1).nextBytes(file);
+                equal(file, transfer(file, sack, 0.10), "received file");
+            });
+        }
+
+        test("sender gives up when nothing comes back", () -> {
+            try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                    DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+                RudpSender sender = new RudpSender(new byte[10], 0, false, false, socket,
+                        (InetSocketAddress) silent.getLocalSocketAddress(), 1_000_000_000L);
+                long start = System.nanoTime();
+                isTrue(!sender.run(), "the sender claims success");
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                isTrue(millis >= 1000 && millis < 3500, "gave up after " + millis + " ms");
             }
         });
     }
 
+    /** Sends {@code file} through a relay that loses {@code loss} and returns what arrived. */
+    private static byte[] transfer(byte[] file, boolean sack, double loss) throws Exception {
+        Path dir = Files.createTempDirectory("rudp-test");
+        try (DatagramSocket receiverSocket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                DatagramSocket relay = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                DatagramSocket senderSocket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            daemon(() -> new RudpReceiver(dir, 10_000_000_000L, sack, false).serve(receiverSocket));
+            daemon(() -> relay(relay, (InetSocketAddress) receiverSocket.getLocalSocketAddress(), new Random(2), loss));
+            RudpSender sender = new RudpSender(file, 42, sack, false, senderSocket,
+                    (InetSocketAddress) relay.getLocalSocketAddress(), RudpSender.GIVE_UP_NANOS);
+            isTrue(sender.run(), "sender gave up");
+            // The receiver sees the relay's address, so the file is named after it.
+            return Files.readAllBytes(dir.resolve("127.0.0.1." + relay.getLocalPort()));
+        }
+    }
+
     /**
-     * Forwards datagrams between one sender and the receiver, dropping 10 %, duplicating 5 %
-     * and corrupting 5 % of them in each direction.
+     * Forwards datagrams between one sender and the receiver, dropping {@code loss} of them,
+     * and corrupting and duplicating 5 % each, in both directions.
      */
-    private static void relay(DatagramSocket socket, InetSocketAddress receiver, Random random)
-            throws Exception {
+    private static void relay(DatagramSocket socket, InetSocketAddress receiver, Random random,
+            double loss) throws Exception {
         InetSocketAddress sender = null;
         byte[] buffer = new byte[2048];
         while (true) {
@@ -154,11 +191,11 @@ final class RudpTest {
             }
             InetSocketAddress to = from.equals(receiver) ? sender : receiver;
             double dice = random.nextDouble();
-            if (to == null || dice < 0.10) {
+            if (to == null || dice < loss) {
                 continue;
             }
             byte[] copy = Arrays.copyOf(buffer, in.getLength());
-            if (dice < 0.15) {
+            if (dice < loss + 0.05) {
                 copy[random.nextInt(copy.length)] ^= 0x20;
             }
             socket.send(new DatagramPacket(copy, copy.length, to));
@@ -183,7 +220,7 @@ final class RudpTest {
     private static byte[] handle(RudpReceiver r, InetSocketAddress from, String type, long seqno, String data) {
         byte[] d = ascii(data);
         byte[] datagram = Rudp.encode(type, seqno, d, 0, d.length);
-        return r.handle(from, datagram, datagram.length);
+        return r.handle(from, datagram, datagram.length, System.nanoTime());
     }
 
     /** The ack without its checksum, after checking that it parses. */
