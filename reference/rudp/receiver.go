@@ -54,9 +54,9 @@ func Serve(ctx context.Context, conn net.PacketConn, opts ReceiverOptions) error
 		log = slog.New(slog.DiscardHandler)
 	}
 	if st, err := os.Stat(opts.Dir); err != nil {
-		return fmt.Errorf("rudp receiver: output directory: %w", err)
+		return fmt.Errorf("output directory: %w", err)
 	} else if !st.IsDir() {
-		return fmt.Errorf("rudp receiver: output directory %s is not a directory", opts.Dir)
+		return fmt.Errorf("output directory %s is not a directory", opts.Dir)
 	}
 	m := NewMachine(opts.SACK, opts.IdleTimeout, opts.MaxTransfers)
 	outs := map[string]*output{}
@@ -80,7 +80,7 @@ func Serve(ctx context.Context, conn net.PacketConn, opts ReceiverOptions) error
 			return nil
 		}
 		if err := conn.SetReadDeadline(time.Now().Add(tick)); err != nil {
-			return fmt.Errorf("rudp receiver: %w", err)
+			return fmt.Errorf("setting the read deadline: %w", err)
 		}
 		n, addr, err := conn.ReadFrom(buf)
 		now := time.Now()
@@ -100,7 +100,7 @@ func Serve(ctx context.Context, conn net.PacketConn, opts ReceiverOptions) error
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("rudp receiver: reading: %w", err)
+			return fmt.Errorf("reading: %w", err)
 		}
 		src := addr.String()
 		st := m.Handle(now, src, buf[:n])

@@ -159,7 +159,7 @@ func newSender(conn net.PacketConn, addr net.Addr, o Options) *sender {
 
 func (s *sender) run(ctx context.Context, r io.Reader) error {
 	if s.addr == nil {
-		return errors.New("rudp send: no receiver address")
+		return errors.New("no receiver address")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -203,12 +203,12 @@ func (s *sender) run(ctx context.Context, r io.Reader) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("rudp send: %w", context.Cause(ctx))
+			return context.Cause(ctx)
 		case err := <-readErr:
-			return fmt.Errorf("rudp send: reading acks: %w", err)
+			return fmt.Errorf("reading acks: %w", err)
 		case c := <-in:
 			if c.err != nil {
-				return fmt.Errorf("rudp send: reading input: %w", c.err)
+				return fmt.Errorf("reading input: %w", c.err)
 			}
 			if err := s.sendNew(c); err != nil {
 				return err
@@ -353,7 +353,7 @@ func (s *sender) fromPeer(from net.Addr) bool {
 func (s *sender) sendNew(c chunk) error {
 	if s.nextSeq == math.MaxUint64 {
 		// RUDP-3: the ack after this packet would not fit in 64 bits.
-		return errors.New("rudp send: seqno space exhausted; choose a smaller start seqno")
+		return errors.New("seqno space exhausted: choose a smaller start seqno")
 	}
 	typ := TypeData
 	switch {
@@ -376,7 +376,7 @@ func (s *sender) transmit(p *inflight, why string) error {
 		// A send error on UDP (e.g. ICMP unreachable, buffer full) is not
 		// fatal: the timer retransmits (RUDP-44). A closed socket is.
 		if errors.Is(err, net.ErrClosed) {
-			return fmt.Errorf("rudp send: %w", err)
+			return fmt.Errorf("sending: %w", err)
 		}
 		s.log.Debug("send failed", "seq", p.seq, "err", err)
 	}
@@ -615,8 +615,12 @@ func (s *sender) onTimeout() error {
 		return nil
 	}
 	if time.Since(s.lastProgress) >= s.opts.GiveUp {
-		return fmt.Errorf("rudp send: %w for %v (cumulative ack %d, end %s): giving up",
-			ErrGaveUp, s.opts.GiveUp.Round(time.Second), s.cum, map[bool]string{true: "sent", false: "not sent"}[s.endSent])
+		if s.cum == s.opts.FirstSeq {
+			return fmt.Errorf("%w for %v: the receiver never acknowledged start (is it listening on that address and port?)",
+				ErrGaveUp, s.opts.GiveUp)
+		}
+		return fmt.Errorf("%w for %v: %d packets acknowledged, seqno %d is not: giving up",
+			ErrGaveUp, s.opts.GiveUp, s.cum-s.opts.FirstSeq, s.cum)
 	}
 	s.stats.Timeouts++
 	s.rto = min(2*s.rto, s.opts.MaxRTO) // RFC 6298 (5.5): back off
