@@ -1,0 +1,1 @@
+"""Tests: run `python3 -m unittest discover -s tests -t .` in clients/python."""

@@ -1,0 +1,82 @@
+"""Unit tests of sender.py: packetizing and the RTO estimator."""
+
+import io
+import os
+import unittest
+
+import rudp
+import sender
+
+
+def packetize(data: bytes, first_seqno: int = 0) -> list[rudp.Packet]:
+    stream = io.BufferedReader(io.BytesIO(data))  # like a file or stdin: has peek()
+    packets = []
+    for seqno, datagram, is_end in sender.datagrams(stream, first_seqno):
+        packet = rudp.parse(datagram)
+        packets.append(packet)
+        assert seqno == packet.seqno and is_end == (packet.type == "end")
+    return packets
+
+
+class DatagramsTest(unittest.TestCase):
+    def test_empty_file_is_empty_start_then_empty_end(self):
+        self.assertEqual(packetize(b"", 7), [rudp.Packet("start", 7), rudp.Packet("end", 8)])
+
+    def test_one_byte(self):
+        self.assertEqual(packetize(b"x", 0), [rudp.Packet("start", 0, b"x"), rudp.Packet("end", 1)])
+
+    def test_exactly_one_full_packet(self):
+        data = os.urandom(rudp.max_payload("start", 0))
+        self.assertEqual(packetize(data), [rudp.Packet("start", 0, data), rudp.Packet("end", 1)])
+
+    def test_large_file(self):
+        data = os.urandom(100_000) + b"|" * 1000
+        packets = packetize(data, first_seqno=95)  # seqnos grow from 2 to 3 digits
+        self.assertEqual(len(packets), 70)  # ceil(101000 / ~1450)
+        self.assertEqual([p.type for p in packets], ["start"] + ["data"] * 68 + ["end"])
+        self.assertEqual([p.seqno for p in packets], list(range(95, 95 + len(packets))))
+        self.assertEqual(b"".join(p.data for p in packets), data)
+        for packet in packets[:-1]:  # RUDP-46: all but the last as large as allowed
+            self.assertEqual(len(packet.data), rudp.max_payload(packet.type, packet.seqno))
+
+    def test_short_reads_from_a_pipe(self):
+        r, w = os.pipe()
+        data = os.urandom(5000)
+        with open(r, "rb") as reader:
+            pid = os.fork()
+            if pid == 0:  # the child writes in small pieces, like a slow pipe
+                os.close(r)
+                for i in range(0, len(data), 100):
+                    os.write(w, data[i:i + 100])
+                os._exit(0)
+            os.close(w)
+            got = b"".join(rudp.parse(d).data for _, d, _ in sender.datagrams(reader, 0))
+            os.waitpid(pid, 0)
+        self.assertEqual(got, data)
+
+
+class RttEstimatorTest(unittest.TestCase):
+    def test_starts_at_500_ms(self):
+        self.assertEqual(sender.RttEstimator().rto, 0.5)
+
+    def test_rfc6298_formulas(self):
+        rtt = sender.RttEstimator()
+        rtt.sample(0.4)  # first sample: srtt = r, rttvar = r/2, rto = srtt + 4 rttvar
+        self.assertAlmostEqual(rtt.srtt, 0.4)
+        self.assertAlmostEqual(rtt.rto, min(0.4 + 4 * 0.2, sender.MAX_RTO))
+        rtt.sample(0.2)
+        self.assertAlmostEqual(rtt.rttvar, 0.75 * 0.2 + 0.25 * 0.2)
+        self.assertAlmostEqual(rtt.srtt, 0.875 * 0.4 + 0.125 * 0.2)
+
+    def test_floor_and_backoff_cap(self):
+        rtt = sender.RttEstimator()
+        for _ in range(20):
+            rtt.sample(0.001)
+        self.assertEqual(rtt.rto, sender.MIN_RTO)
+        for _ in range(10):
+            rtt.backoff()
+        self.assertEqual(rtt.rto, sender.MAX_RTO)
+
+
+if __name__ == "__main__":
+    unittest.main()
