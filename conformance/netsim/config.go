@@ -116,14 +116,18 @@ func (g GilbertElliott) Mean() float64 {
 }
 
 // Blackout drops everything from At to At+For after the flow's first
-// datagram, and again every Every if it is not zero.
+// datagram, and again every Every if it is not zero. With After > 0 the
+// clock starts at the flow's After-th datagram in the fwd direction
+// instead, so a blackout lands inside a transfer however fast the path
+// is (on loopback a whole file can pass in a few milliseconds).
 type Blackout struct {
 	At    Duration `json:"at"`
+	After int      `json:"after,omitempty"`
 	For   Duration `json:"for"`
 	Every Duration `json:"every,omitempty"`
 }
 
-// active reports whether a flow that started at 0 is blacked out at t.
+// active reports whether the blackout is on t after its clock started.
 func (b Blackout) active(t time.Duration) bool {
 	at, dur, every := time.Duration(b.At), time.Duration(b.For), time.Duration(b.Every)
 	if t < at {
@@ -243,8 +247,8 @@ func (c *Config) Validate() error {
 			}
 		}
 		for i, b := range l.Blackouts {
-			if b.At < 0 || b.For <= 0 || b.Every < 0 || (b.Every > 0 && b.Every <= b.For) {
-				bad("%s blackout %d (%v): want at >= 0, for > 0, and every = 0 or > for", d, i, b)
+			if b.At < 0 || b.After < 0 || b.For <= 0 || b.Every < 0 || (b.Every > 0 && b.Every <= b.For) {
+				bad("%s blackout %d (%+v): want at >= 0, after >= 0, for > 0, and every = 0 or > for", d, i, b)
 			}
 		}
 		udpOnly := l.Loss > 0 || l.Burst != nil || l.Dup > 0 || l.Reorder > 0 || l.Corrupt > 0 ||

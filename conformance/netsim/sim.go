@@ -60,6 +60,8 @@ type Departure struct {
 
 type simFlow struct {
 	start    time.Duration
+	fwdSeen  int                   // fwd datagrams so far
+	marks    map[int]time.Duration // arrival time of the n-th fwd datagram, for Blackout.After
 	pipes    [2]pipe
 	ruleSeen []int
 	pending  int
@@ -130,6 +132,10 @@ func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop 
 	idx := p.idx
 	p.idx++
 	s.counts[d].In++
+	if d == Fwd {
+		f.fwdSeen++
+		s.mark(f, now)
+	}
 
 	h := describe(data)
 	ev := trace.Event{T: trace.Millis(now), Flow: flow, Dir: d.String(), Idx: idx, Size: len(data)}
@@ -146,7 +152,7 @@ func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop 
 	}
 	switch {
 	case reason != "":
-	case blackedOut(l.Blackouts, now-f.start):
+	case f.blackedOut(l.Blackouts, now):
 		reason = "blackout"
 	case burstLost:
 		reason = "burst loss"
@@ -397,9 +403,31 @@ func jitter(l *Link, dc dice, k uint64) time.Duration {
 	return time.Duration(dc.float(streamJitter, k)*float64(2*j)) - j
 }
 
-func blackedOut(bs []Blackout, t time.Duration) bool {
+// mark remembers when the flow's n-th fwd datagram came, for every n a
+// blackout counts from.
+func (s *Sim) mark(f *simFlow, now time.Duration) {
+	for _, l := range []*Link{&s.cfg.Fwd, &s.cfg.Rev} {
+		for _, b := range l.Blackouts {
+			if b.After == f.fwdSeen {
+				if f.marks == nil {
+					f.marks = map[int]time.Duration{}
+				}
+				f.marks[b.After] = now
+			}
+		}
+	}
+}
+
+func (f *simFlow) blackedOut(bs []Blackout, now time.Duration) bool {
 	for _, b := range bs {
-		if b.active(t) {
+		base := f.start
+		if b.After > 0 {
+			var ok bool
+			if base, ok = f.marks[b.After]; !ok {
+				continue
+			}
+		}
+		if b.active(now - base) {
 			return true
 		}
 	}

@@ -373,6 +373,24 @@ func TestBlackoutOnceAndRepeating(t *testing.T) {
 	}
 }
 
+func TestBlackoutAfterNthDatagram(t *testing.T) {
+	b := []Blackout{{After: 5, At: ms(1), For: ms(10)}}
+	s, rec := newTestSim(t, Config{Mode: ModeUDP, Fwd: Link{Blackouts: b}, Rev: Link{Blackouts: b}}, 1)
+	// fwd datagrams every ms from t=100ms: the 5th comes at 104 ms, so
+	// both directions are dead from 105 ms to 115 ms.
+	for i := range 30 {
+		now := 100*time.Millisecond + time.Duration(i)*time.Millisecond
+		s.Arrive(now, 0, Fwd, dataPkts(1)[0], "")
+		s.Arrive(now, 0, Rev, dataPkts(1)[0], "")
+	}
+	for _, e := range rec.events {
+		in := e.T >= 105 && e.T < 115
+		if in != (e.Action == trace.Dropped) {
+			t.Fatalf("%s at %v ms: %s", e.Dir, e.T, e.Action)
+		}
+	}
+}
+
 func TestProtocolRules(t *testing.T) {
 	rules := []Rule{{Drop: "start"}, {Drop: "end"}, {Drop: "ack"}, {Drop: "every-ack", N: 4}, {Drop: "seq", Seq: 3}}
 	s, rec := newTestSim(t, Config{Mode: ModeUDP, Rules: rules}, 1)

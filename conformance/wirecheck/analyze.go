@@ -24,16 +24,19 @@ import (
 // Thresholds, documented in spec/trace.md.
 const (
 	// Grace is how long after an ack reached the sender it is held to
-	// know it: a peer needs a moment to read and act.
-	Grace = 50.0 // ms
-	// FastWindow is how soon after the 3rd duplicate ack the missing
-	// packet must be resent to count as a fast retransmit (well under the
-	// 500 ms timer).
+	// know it by time alone. It is long because peers share a loaded
+	// machine: a sender stalled for 100 ms, then acting on acks it had
+	// not yet read, is not at fault. Shorter reactions are judged by
+	// what the sender's own later packets prove it knew (see flow.proven).
+	Grace = 1000.0 // ms
+	// FastWindow is how soon after the 3rd duplicate ack a packet sent
+	// only once must be resent to count as a fast retransmit (well under
+	// the 500 ms timer).
 	FastWindow = 200.0 // ms
-	// MinRTO is the lowest median retransmission timeout that passes: the
-	// course's timer is 500 ms, and an adaptive timer should not go below
-	// 200 ms (RFC 6298 says 1 s).
-	MinRTO = 200.0 // ms
+	// InitialRTO is the least wait before a retransmission while no ack
+	// has reached the sender yet: the timer starts at 500 ms (RUDP-41),
+	// less a margin for measuring it from the middle.
+	InitialRTO = 450.0 // ms
 	// BurstGap separates retransmission bursts: a Go-Back-N timeout
 	// resends the window at once, and only the first of the burst
 	// measures the timer.

@@ -136,7 +136,7 @@ var dirFlags = []dirFlag{
 		l.Queue = n
 		return err
 	}},
-	{"blackout", "100% loss AT+FOR after the first datagram, repeating every EVERY if given: 2s+1s or 2s+1s/10s", setBlackout},
+	{"blackout", "100% loss for FOR, from AT after the first datagram or from the N-th fwd datagram, repeating every EVERY if given: 2s+1s, 2s+1s/10s, 20pkt+3s", setBlackout},
 	{"seg", "TCP: cut the stream into chunks of MIN-MAX bytes, e.g. 1-3", setSeg},
 	durFlag("close-delay", "TCP: pass a half-close on this much later", func(l *netsim.Link) *netsim.Duration { return &l.CloseDelay }),
 }
@@ -173,7 +173,11 @@ func setBlackout(l *netsim.Link, v string) error {
 	dur, every, repeat := strings.Cut(rest, "/")
 	var b netsim.Blackout
 	var err error
-	if b.At, err = parseDur(at); err != nil {
+	if n, ok := strings.CutSuffix(at, "pkt"); ok {
+		if b.After, err = strconv.Atoi(n); err != nil || b.After < 1 {
+			return fmt.Errorf("%q: want NUMBERpkt, e.g. 20pkt", at)
+		}
+	} else if b.At, err = parseDur(at); err != nil {
 		return err
 	}
 	if b.For, err = parseDur(dur); err != nil {
