@@ -9,7 +9,7 @@
 // acks arrive as 'message' events, and one timer (RFC 6298 style) guards
 // the oldest unacknowledged packet. Lost packets are resent on that timeout
 // (all unacknowledged ones, Go-Back-N; with -k only the holes the receiver
-// reports), or at once on the 3rd duplicate ack (fast retransmit).
+// reports), or at once when the acks show them lost (fast retransmit).
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import dns from 'node:dns/promises';
@@ -56,17 +56,28 @@ const sacked = new Set(); // indexes the receiver holds out of order (-k)
 const rto = new RtoEstimator();
 let acked = 0; // packets[0 .. acked) are cumulatively acknowledged
 let next = 0; // packets[acked .. next) are in flight
-let dupAcks = 0;
+let dupAcks = 0; // duplicates of the current cumulative ack
+const fastResent = new Set(); // indexes fast-retransmitted since the last timeout
 let lastProgress = Date.now(); // when the cumulative ack last moved (RUDP-44)
 let retransmissions = 0;
 let timer;
 
+// A connected UDP socket: it only hears from the receiver, and each send
+// leaves at once (no per-datagram address lookup), so the timer starts
+// when the packet really goes out.
 const socket = dgram.createSocket(host.family === 6 ? 'udp6' : 'udp4');
+let connected = false;
 socket.on('message', onDatagram);
-socket.on('error', (err) => debug(`socket: ${err.message}`)); // the timer recovers
-debug(`sending ${input.length} bytes in ${packets.length} packets to ${host.address}:${port}, first seqno ${first}`);
-fillWindow();
-restartTimer();
+socket.on('error', (err) => {
+  if (!connected) fail(PROGRAM, `cannot send to ${host.address}:${port}: ${err.message}`);
+  debug(`socket: ${err.message}`); // e.g. ICMP "port unreachable": the timer recovers
+});
+socket.connect(port, host.address, () => {
+  connected = true;
+  debug(`sending ${input.length} bytes in ${packets.length} packets to ${host.address}:${port}, first seqno ${first}`);
+  fillWindow();
+  restartTimer();
+});
 
 // transmit sends packets[i], remembering when and whether it is a resend.
 function transmit(i) {
@@ -75,7 +86,7 @@ function transmit(i) {
     retransmissions++;
   }
   sentAt[i] = performance.now();
-  socket.send(packets[i], port, host.address);
+  socket.send(packets[i]);
   debug(`${resent[i] ? 'resend' : 'send'} seqno ${first + BigInt(i)}`);
 }
 
@@ -84,13 +95,6 @@ function fillWindow() {
   while (next < packets.length && next < acked + WINDOW) transmit(next++);
 }
 
-// resendHoles resends the in-flight packets the receiver lacks: all of them
-// (Go-Back-N), or with -k those it did not report holding (RUDP-32), up to
-// `upTo` (exclusive). Packets already cumulatively acked are never resent
-// (RUDP-43).
-function resendHoles(upTo = next) {
-  for (let i = acked; i < upTo; i++) if (!sacked.has(i)) transmit(i);
-}
 
 // restartTimer runs the retransmission timer while anything is in flight.
 function restartTimer() {
@@ -106,7 +110,12 @@ function onTimeout() {
   }
   rto.backOff();
   debug(`timeout, resending from seqno ${first + BigInt(acked)}, next timeout ${Math.round(rto.rto)} ms`);
-  resendHoles();
+  // Resend every packet in flight (Go-Back-N), or with -k those the
+  // receiver did not report holding (RUDP-32). Packets already
+  // cumulatively acked are never resent (RUDP-43).
+  for (let i = acked; i < next; i++) if (!sacked.has(i)) transmit(i);
+  dupAcks = 0;
+  fastResent.clear(); // a new recovery: the acks may show losses again
   restartTimer();
 }
 
@@ -141,13 +150,34 @@ function onDatagram(datagram) {
     if (acked === packets.length) return finish(); // RUDP-45: the end packet is acked
     fillWindow();
     restartTimer();
-  } else if (n === acked && acked < next && ++dupAcks === DUP_ACKS) {
-    // RUDP-42: fast retransmit of the first missing packet, or with -k of
-    // every hole below the highest packet the receiver holds.
-    const upTo = sacked.size ? Math.max(...sacked) : acked + 1;
-    debug(`3rd duplicate ack, fast retransmit from seqno ${ack.seqno}`);
-    resendHoles(upTo);
-    restartTimer();
+  } else if (n === acked && acked < next) {
+    dupAcks++;
+  }
+  fastRetransmit();
+}
+
+// fastRetransmit resends, once per recovery, the packets the acks show lost
+// before their timer expires: the first missing one on the 3rd duplicate
+// ack (RUDP-42), and with -k every hole that has 3 or more packets above it
+// that the receiver holds (RFC 6675; this also works when some of the
+// duplicate acks were lost). Packets the receiver holds are never resent
+// (RUDP-32).
+function fastRetransmit() {
+  const lost = [];
+  if (dupAcks >= DUP_ACKS) lost.push(acked);
+  if (values.sack) {
+    let held = 0; // packets above i that the receiver holds
+    for (let i = next - 1; i >= acked; i--) {
+      if (sacked.has(i)) held++;
+      else if (held >= DUP_ACKS) lost.push(i);
+    }
+  }
+  for (const i of new Set(lost)) {
+    if (fastResent.has(i)) continue;
+    fastResent.add(i);
+    debug(`fast retransmit of seqno ${first + BigInt(i)}`);
+    transmit(i);
+    if (i === acked) restartTimer(); // the resent head gets a full timeout
   }
 }
 
