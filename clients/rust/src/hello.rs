@@ -3,7 +3,7 @@
 //! read leniently: a message also ends at the peer's close or after an idle
 //! gap (HELLO-2), because the course never fixed the framing.
 
-use crate::net::{plain_ip, resolve};
+use crate::net::{plain_ip, resolve, show};
 use crate::receiver::is_timeout;
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -195,10 +195,11 @@ pub fn serve(listener: TcpListener, challenge: bool) -> io::Result<()> {
 
 /// One exchange: read the message, print it, reply, close (HELLO-11, HELLO-12).
 fn serve_client(mut stream: TcpStream, challenge: bool) {
-    let peer = match stream.peer_addr() {
-        Ok(peer) => peer,
+    let addr = match stream.peer_addr() {
+        Ok(addr) => addr,
         Err(e) => return eprintln!("client gone before we looked: {e}"),
     };
+    let peer = show(addr);
     let (raw, ending) = match read_message(&mut stream, Instant::now() + TIMEOUT) {
         Ok(message) => message,
         Err(e) => return eprintln!("{peer}: no reply sent: {e}"),
@@ -211,7 +212,7 @@ fn serve_client(mut stream: TcpStream, challenge: bool) {
     {
         let mut out = io::stdout().lock();
         if challenge {
-            let _ = writeln!(out, "{}", plain_ip(peer)); // HELLO-21
+            let _ = writeln!(out, "{}", plain_ip(addr)); // HELLO-21
         }
         let _ = writeln!(out, "{message}");
         let _ = out.flush();

@@ -41,6 +41,11 @@ pub fn plain_ip(addr: SocketAddr) -> IpAddr {
     }
 }
 
+/// A peer for log lines: `172.18.0.3:40000` rather than `[::ffff:172.18.0.3]:40000`.
+pub fn show(peer: SocketAddr) -> String {
+    SocketAddr::new(plain_ip(peer), peer.port()).to_string()
+}
+
 /// The receiver's output file name for a peer: the course's `<ip>.<port>`,
 /// e.g. `172.18.0.3.40000`. It is built only from the address, never from
 /// packet content, and any byte that is not a letter, digit, `.` or `-` (the

@@ -5,7 +5,7 @@
 //! timeout, drops idle transfers, and handles the datagram. The state is a
 //! map from source address to [`Transfer`], so no locks are needed.
 
-use crate::net::output_name;
+use crate::net::{output_name, show};
 use crate::packet::{self, Kind, Packet, WINDOW};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
@@ -127,17 +127,18 @@ impl Receiver {
     /// ack to send back, if any.
     pub fn handle(&mut self, peer: SocketAddr, datagram: &[u8], now: Instant) -> Option<Vec<u8>> {
         let debug = self.config.debug;
+        let from = show(peer);
         let p = match packet::parse(datagram) {
             Ok(p) => p,
             Err(e) => {
                 // RUDP-8: dropped silently, never acked.
-                crate::debug!(debug, "{peer}: dropped {} bytes: {e}", datagram.len());
+                crate::debug!(debug, "{from}: dropped {} bytes: {e}", datagram.len());
                 return None;
             }
         };
-        crate::debug!(debug, "{peer}: {} {} ({} bytes of data)", p.kind.as_str(), p.seq, p.data.len());
+        crate::debug!(debug, "{from}: {} {} ({} bytes of data)", p.kind.as_str(), p.seq, p.data.len());
         if matches!(p.kind, Kind::Ack | Kind::Sack) {
-            crate::debug!(debug, "{peer}: dropped: acks are for senders");
+            crate::debug!(debug, "{from}: dropped: acks are for senders");
             return None;
         }
         // RUDP-11, RUDP-18: a start begins a transfer, unless it is a
@@ -146,7 +147,7 @@ impl Receiver {
             p.kind == Kind::Start && !self.transfers.get(&peer).map_or(false, |t| t.is_retransmitted_start(&p));
         if begins {
             if !self.transfers.contains_key(&peer) && self.transfers.len() >= MAX_TRANSFERS {
-                eprintln!("{peer}: dropped start: already {MAX_TRANSFERS} transfers");
+                eprintln!("{from}: dropped start: already {MAX_TRANSFERS} transfers");
                 return None;
             }
             // Close a replaced transfer's file first: its buffered bytes must
@@ -154,13 +155,13 @@ impl Receiver {
             drop(self.transfers.remove(&peer));
             match Transfer::begin(&p, &self.config.outdir, peer, now) {
                 Ok(t) => {
-                    crate::debug!(debug, "{peer}: transfer begins at seqno {}", p.seq);
+                    crate::debug!(debug, "{from}: transfer begins at seqno {}", p.seq);
                     self.transfers.insert(peer, t);
                 }
                 Err(e) => {
                     // Without an output file the transfer cannot complete: don't
                     // ack, so that the sender fails instead of believing it worked.
-                    eprintln!("{peer}: {e}");
+                    eprintln!("{from}: {e}");
                     return None;
                 }
             }
@@ -168,24 +169,24 @@ impl Receiver {
         let transfer = match self.transfers.get_mut(&peer) {
             Some(t) => t,
             None => {
-                crate::debug!(debug, "{peer}: dropped: no transfer (it starts with start)");
+                crate::debug!(debug, "{from}: dropped: no transfer (it starts with start)");
                 return None;
             }
         };
         transfer.last_seen = now;
         match transfer.accept(p) {
-            Ok(true) => crate::debug!(debug, "{peer}: transfer complete: {}", output_name(peer)),
+            Ok(true) => crate::debug!(debug, "{from}: transfer complete: {}", output_name(peer)),
             Ok(false) => {}
             Err(e) => {
                 // Forget it: nothing more is acked, so the sender fails rather
                 // than believe a file arrived that is not there.
-                eprintln!("{peer}: transfer abandoned: writing the output failed: {e}");
+                eprintln!("{from}: transfer abandoned: writing the output failed: {e}");
                 self.transfers.remove(&peer);
                 return None;
             }
         }
         let ack = transfer.ack(self.config.sack);
-        crate::debug!(debug, "{peer}: -> {}", String::from_utf8_lossy(&ack));
+        crate::debug!(debug, "{from}: -> {}", String::from_utf8_lossy(&ack));
         Some(ack)
     }
 
@@ -199,7 +200,7 @@ impl Receiver {
             let keep = now.saturating_duration_since(t.last_seen) < timeout;
             if !keep {
                 let state = if t.output.is_some() { "incomplete, dropped" } else { "complete, forgotten" };
-                crate::debug!(debug, "{peer}: idle for {timeout:?}: {state}");
+                crate::debug!(debug, "{}: idle for {timeout:?}: {state}", show(*peer));
             }
             keep
         });
@@ -222,7 +223,7 @@ pub fn run(socket: UdpSocket, config: Config) -> io::Result<()> {
             Ok((n, peer)) => {
                 if let Some(ack) = receiver.handle(peer, &buf[..n], now) {
                     if let Err(e) = socket.send_to(&ack, peer) {
-                        crate::debug!(debug, "{peer}: sending ack: {e}");
+                        crate::debug!(debug, "{}: sending ack: {e}", show(peer));
                     }
                 }
             }
