@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,8 +39,10 @@ var (
 	env          *runner.Env
 )
 
-func TestConformance(t *testing.T) {
-	RegisterFailHandler(Fail)
+// plan discovers and plans once. It runs while the spec tree is built
+// (package initialisation, before TestConformance), because Ginkgo needs
+// the table's entries then (ginkgo#1361: not from BeforeSuite data).
+var plan = sync.OnceFunc(func() {
 	cfg, planErr = suite.FromEnv()
 	if planErr == nil {
 		impls, cells, planErr = suite.Plan(cfg)
@@ -47,8 +50,17 @@ func TestConformance(t *testing.T) {
 	if planErr == nil {
 		expectations, planErr = results.LoadExpectations(cfg.Expectations)
 	}
+})
+
+func TestConformance(t *testing.T) {
+	RegisterFailHandler(Fail)
+	plan()
 	if planErr != nil {
 		t.Fatalf("cannot plan the matrix: %v", planErr)
+	}
+	if len(cells) == 0 {
+		t.Fatalf("the plan has no cells (depth %s, INTEROP_ONLY=%q, INTEROP_SCENARIOS=%q, shard %d/%d): nothing would be tested",
+			cfg.Depth, os.Getenv("INTEROP_ONLY"), os.Getenv("INTEROP_SCENARIOS"), cfg.ShardIndex, cfg.ShardCount)
 	}
 	RunSpecs(t, "Conformance matrix")
 }
@@ -114,6 +126,7 @@ func implsByName() map[string]registry.Impl {
 }
 
 func entries() []TableEntry {
+	plan()
 	var out []TableEntry
 	for _, c := range cells {
 		timeout := 3 * time.Minute
@@ -166,6 +179,7 @@ var _ = ReportAfterSuite("results.json", func(report Report) {
 		}
 	}
 	results.AssignBlame(run.Results)
+	os.MkdirAll(cfg.ResultsDir, 0o755)
 	path := filepath.Join(cfg.ResultsDir, "results.json")
 	if err := run.Write(path); err != nil {
 		fmt.Fprintf(os.Stderr, "cannot write %s: %v\n", path, err)
