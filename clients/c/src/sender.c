@@ -70,7 +70,7 @@ struct sender {
     struct packet window[RUDP_WINDOW]; /* seqno s lives in window[s % RUDP_WINDOW] */
     int dup_acks;
     struct rto_estimator rto;
-    int64_t timer;    /* when the retransmission timer fires; 0 = stopped */
+    int64_t timer;    /* when the retransmission timer fires (now_ms() time); 0 = stopped */
     int64_t last_progress;
 };
 
@@ -164,10 +164,10 @@ static void send_new_packet(struct sender *s)
     enum rudp_type type = RUDP_DATA;
     size_t take;
     if (seqno == s->first) {
+        size_t room = rudp_payload_capacity(RUDP_START, seqno);
         type = RUDP_START;
-        input_fill(&s->in, rudp_payload_capacity(RUDP_START, seqno));
-        take = s->in.len < rudp_payload_capacity(RUDP_START, seqno)
-                   ? s->in.len : rudp_payload_capacity(RUDP_START, seqno);
+        input_fill(&s->in, room);
+        take = s->in.len < room ? s->in.len : room;
     } else {
         size_t end_room = rudp_payload_capacity(RUDP_END, seqno);
         input_fill(&s->in, end_room + 1); /* one byte more tells if the rest fits */
