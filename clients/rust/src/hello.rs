@@ -3,8 +3,7 @@
 //! read leniently: a message also ends at the peer's close or after an idle
 //! gap (HELLO-2), because the course never fixed the framing.
 
-use crate::net::{plain_ip, resolve, show};
-use crate::receiver::is_timeout;
+use crate::net::{is_timeout, plain_ip, resolve, show};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -58,6 +58,13 @@ pub fn output_name(peer: SocketAddr) -> String {
         .collect()
 }
 
+/// Whether a failed read only means "nothing arrived in time": a read timeout
+/// shows up as WouldBlock or TimedOut depending on the platform, and a signal
+/// can interrupt the wait. The caller just looks at its clock and reads again.
+pub fn is_timeout(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

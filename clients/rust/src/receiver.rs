@@ -5,7 +5,7 @@
 //! timeout, drops idle transfers, and handles the datagram. The state is a
 //! map from source address to [`Transfer`], so no locks are needed.
 
-use crate::net::{output_name, show};
+use crate::net::{is_timeout, output_name, show};
 use crate::packet::{self, Kind, Packet, WINDOW};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
@@ -233,9 +233,4 @@ pub fn run(socket: UdpSocket, config: Config) -> io::Result<()> {
             Err(e) => return Err(e),
         }
     }
-}
-
-/// A read timeout shows up as WouldBlock or TimedOut depending on the platform.
-pub fn is_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted)
 }

@@ -6,8 +6,8 @@
 //! for an ack with the socket's read timeout set to the moment the
 //! retransmission timer fires.
 
+use crate::net::is_timeout;
 use crate::packet::{self, max_payload, Kind, Packet, MAX_DATAGRAM, WINDOW};
-use crate::receiver::is_timeout;
 use crate::rto::RtoEstimator;
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
@@ -182,7 +182,9 @@ impl<R: BufRead> Sender<'_, R> {
                 // RUDP-3: the ack after this packet would not fit in 64 bits.
                 return Err(io::Error::new(io::ErrorKind::Other, "seqno space exhausted"));
             }
-            let (kind, payload) = match self.segments.next(seq)? {
+            let next =
+                self.segments.next(seq).map_err(|e| io::Error::new(e.kind(), format!("reading the input: {e}")))?;
+            let (kind, payload) = match next {
                 Some(next) => next,
                 None => break,
             };
