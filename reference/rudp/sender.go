@@ -23,11 +23,12 @@ const (
 	// fire on every scheduling hiccup of a loaded machine. Losses are
 	// meant to be repaired by acks (RUDP-42), not by the timer.
 	DefaultMinRTO = 200 * time.Millisecond
-	// DefaultMaxRTO caps the exponential backoff well below the
+	// DefaultMaxRTO caps the exponential backoff far below the
 	// receiver's 10 s idle timeout (RUDP-15): during a blackout the
-	// sender still probes often enough that a blackout of up to about
-	// 8 s does not make the receiver drop the transfer.
-	DefaultMaxRTO = 2 * time.Second
+	// sender still probes every second, so a blackout of up to about 9 s
+	// does not make the receiver drop the transfer, and the transfer
+	// resumes within a second of the network's return.
+	DefaultMaxRTO = time.Second
 	// DefaultGiveUp is how long the sender keeps trying without any
 	// cumulative-ack progress before it fails (RUDP-44).
 	DefaultGiveUp = 60 * time.Second
@@ -128,6 +129,7 @@ type sender struct {
 	rto          time.Duration // current timeout, backoff included
 	timer        *time.Timer   // retransmission timer for the head (RFC 6298)
 	timerOn      bool
+	heard        bool // an ack arrived since the last timeout
 	lossTimer    *time.Timer // fires when a suspected hole becomes overdue (RACK)
 	probeTimer   *time.Timer // fires when a repaired head got no ack (TLP)
 	lastProgress time.Time
@@ -397,6 +399,7 @@ func (s *sender) armTimer() {
 
 // onAck processes one ack or sack and reports whether end is acked.
 func (s *sender) onAck(a Packet) (bool, error) {
+	s.heard = true
 	switch {
 	case a.Seq > s.nextSeq || a.Seq < s.cum:
 		// Beyond anything sent (bogus) or older than what we know (stale,
@@ -623,7 +626,17 @@ func (s *sender) onTimeout() error {
 			ErrGaveUp, s.opts.GiveUp, s.cum-s.opts.FirstSeq, s.cum)
 	}
 	s.stats.Timeouts++
-	s.rto = min(2*s.rto, s.opts.MaxRTO) // RFC 6298 (5.5): back off
+	// RFC 6298 (5.5): back off, but only while the path is silent. If
+	// acks (even duplicates) arrived since the last timeout, the path
+	// works and the losses are random, not an outage: doubling then only
+	// stretches every later wait (at 50 % loss most rounds fail, and the
+	// waits would grow to the cap).
+	if s.heard {
+		s.rto = s.baseRTO()
+	} else {
+		s.rto = min(2*s.rto, s.opts.MaxRTO)
+	}
+	s.heard = false
 	s.enterRecovery()
 	s.dups = 0
 	// RFC 6298 (5.4) retransmits the earliest unacknowledged packet. A
@@ -633,10 +646,21 @@ func (s *sender) onTimeout() error {
 	// the window stuck behind a lost repair, one lone retransmission
 	// needs both it and its ack to get through, and under heavy loss
 	// waits out timer after timer.
+	//
+	// If that is a single packet (a lone SACK hole, or the last packet),
+	// it goes twice: its repair needs it and one ack to get through,
+	// and under heavy loss a second copy nearly halves the rounds that
+	// bring no ack at all.
+	var resend []*inflight
 	for _, p := range s.win {
-		if p.sacked {
-			continue
+		if !p.sacked {
+			resend = append(resend, p)
 		}
+	}
+	if len(resend) == 1 {
+		resend = append(resend, resend[0])
+	}
+	for _, p := range resend {
 		if err := s.retransmit(p, "timeout"); err != nil {
 			return err
 		}
