@@ -5,11 +5,12 @@
  * One UDP socket, one thread, one transfer per source ip:port (transfer.c).
  * Each transfer is written to "<ip>.<port>.partial" in the current directory
  * (or -o DIR) and renamed to "<ip>.<port>" once its end packet has been
- * delivered. Runs until killed.
+ * delivered. Runs until SIGTERM or SIGINT.
  */
 #include <err.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,14 @@
 #include "util.h"
 
 #define DEFAULT_PORT 33122 /* RUDP-61 */
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
 
 static void usage(const char *prog)
 {
@@ -66,8 +75,14 @@ int main(int argc, char **argv)
     int sock = bind_all_addresses(SOCK_DGRAM, port);
     fprintf(stderr, "rudp-receiver: listening on UDP port %d%s\n", port, sack ? " (sack)" : "");
 
+    /* RUDP-61: run until SIGTERM or SIGINT, then close the outputs (the
+     * unfinished ones stay .partial) and exit 0. The signal interrupts
+     * poll(), so the loop sees it at once. */
+    signal(SIGTERM, on_stop_signal);
+    signal(SIGINT, on_stop_signal);
+
     unsigned char buf[RUDP_MAX_DATAGRAM + 1], ack[RUDP_MAX_DATAGRAM];
-    for (;;) {
+    while (!stopping) {
         struct pollfd pfd = {.fd = sock, .events = POLLIN};
         int ready = poll(&pfd, 1, 200);
         /* Expire first, so that a packet never revives an overdue transfer. */
@@ -89,4 +104,6 @@ int main(int argc, char **argv)
         else if (ack_len > 0)
             debugf("sent %.*s", (int)ack_len, ack);
     }
+    transfers_close_all();
+    return 0;
 }

@@ -27,10 +27,10 @@
 #include "util.h"
 
 #define RTO_INITIAL_MS 500 /* RUDP-41: the course's fixed timeout, our first guess */
-#define RTO_MIN_MS 100     /* floor: loopback RTTs are ~0 ms, but busy hosts stall */
+#define RTO_MIN_MS 200     /* RUDP-41 floor (Linux's): loopback RTTs are ~0 ms, but busy hosts stall */
 #define RTO_MAX_MS 2000    /* backoff cap: resume quickly after a blackout */
 #define DUP_ACKS_FOR_FAST_RETRANSMIT 3 /* RUDP-42: the 4th identical ack */
-#define DEFAULT_GIVE_UP_SECONDS 30     /* RUDP-44 */
+#define DEFAULT_GIVE_UP_SECONDS 60     /* RUDP-44 */
 
 /* The input, read ahead far enough to know whether a packet is the last. */
 struct input {
@@ -364,8 +364,11 @@ int main(int argc, char **argv)
     s.last_progress = now_ms();
 
     while (!s.end_made || s.base <= s.end) { /* RUDP-45: until end is acked */
-        /* RUDP-40: new packets only while seqno < last cumulative ack + 5. */
-        while (!s.end_made && s.next < s.base + RUDP_WINDOW)
+        /* RUDP-40: new packets only while seqno < last cumulative ack + 5.
+         * And start goes alone: the receiver drops whatever arrives before
+         * it (RUDP-11), so a lost start would waste the whole window. */
+        bool start_acked = s.base > s.first;
+        while (!s.end_made && s.next < s.base + RUDP_WINDOW && (start_acked || s.next == s.first))
             send_new_packet(&s);
 
         int64_t now = now_ms();

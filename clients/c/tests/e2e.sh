@@ -72,3 +72,19 @@ if "$bin/rudp-sender" -a 127.0.0.1 -p $((port + 9)) -f "$work/in" -g 1 2>"$work/
 fi
 grep -q "giving up" "$work/giveup.err" || fail "no clear give-up message: $(cat "$work/giveup.err")"
 echo "e2e: rudp stdin and give-up ok"
+
+# SIGTERM: the receiver exits 0 and keeps the unfinished transfer as .partial,
+# with what had arrived. The sender is stuck reading its slow stdin meanwhile.
+mkdir "$work/term"
+(cd "$work/term" && exec "$bin/rudp-receiver" -p $((port + 7))) 2>/dev/null &
+rx=$!
+(head -c 3000 /dev/urandom; sleep 3) | "$bin/rudp-sender" -a 127.0.0.1 -p $((port + 7)) &
+tx=$!
+pids="$pids $tx"
+sleep 1
+kill -TERM "$rx"
+wait "$rx" || fail "rudp-receiver exited with status $? on SIGTERM"
+partial=$(ls "$work/term")
+case "$partial" in *.partial) ;; *) fail "expected one .partial file, got: $partial" ;; esac
+[ -s "$work/term/$partial" ] || fail "$partial is empty: data not flushed on SIGTERM"
+echo "e2e: rudp receiver SIGTERM ok"
