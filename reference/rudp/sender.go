@@ -75,7 +75,6 @@ type inflight struct {
 	sacked bool      // listed in a sack (RUDP-32)
 	marked bool      // retransmitted for loss in the current recovery episode
 	probed bool      // its repair was probed once (onProbe)
-	end    bool
 }
 
 type chunk struct {
@@ -364,7 +363,7 @@ func (s *sender) sendNew(c chunk) error {
 	case s.nextSeq == s.opts.FirstSeq:
 		typ = TypeStart // RUDP-7: start is first, carrying the first payload
 	}
-	p := &inflight{seq: s.nextSeq, wire: Encode(Packet{Type: typ, Seq: s.nextSeq, Data: c.data}), end: c.last}
+	p := &inflight{seq: s.nextSeq, wire: Encode(Packet{Type: typ, Seq: s.nextSeq, Data: c.data})}
 	s.nextSeq++
 	s.endSent = c.last
 	s.win = append(s.win, p)
@@ -468,8 +467,8 @@ func (s *sender) onProgress(ack uint64) error {
 	return nil
 }
 
-// sample updates SRTT, RTTVAR and RTO as RFC 6298 (2.2, 2.3) says; the
-// clock granularity G is taken as 1 ms.
+// sample updates SRTT and RTTVAR as RFC 6298 (2.2, 2.3) says; the caller
+// recomputes the RTO (baseRTO).
 func (s *sender) sample(r time.Duration) {
 	if s.srtt == 0 {
 		s.srtt, s.rttvar = r, r/2
@@ -481,11 +480,11 @@ func (s *sender) sample(r time.Duration) {
 		s.rttvar = (3*s.rttvar + d) / 4
 		s.srtt = (7*s.srtt + r) / 8
 	}
-	s.rto = s.baseRTO()
 }
 
-// baseRTO is the timeout without backoff: RFC 6298 (2.3) within
-// [MinRTO, MaxRTO], or the initial 500 ms before any sample (RUDP-41).
+// baseRTO is the timeout without backoff: RFC 6298 (2.3), with the clock
+// granularity G taken as 1 ms, within [MinRTO, MaxRTO]; or the initial
+// 500 ms before any sample (RUDP-41).
 func (s *sender) baseRTO() time.Duration {
 	if s.srtt == 0 {
 		return s.opts.InitialRTO
