@@ -128,7 +128,7 @@ type sender struct {
 	rto          time.Duration // current timeout, backoff included
 	timer        *time.Timer   // retransmission timer for the head (RFC 6298)
 	timerOn      bool
-	heard        bool // an ack arrived since the last timeout
+	heard        bool        // an ack arrived since the last timeout
 	lossTimer    *time.Timer // fires when a suspected hole becomes overdue (RACK)
 	probeTimer   *time.Timer // fires when a repaired head got no ack (TLP)
 	lastProgress time.Time
