@@ -19,7 +19,7 @@ import java.util.TimerTask;
  * failure it prints what went wrong on stderr and exits 1 (HELLO-8).
  */
 public final class HelloClient {
-    /** Connecting plus the whole exchange must fit in this. */
+    /** Connecting plus the whole exchange must fit in this (HELLO-8). */
     static final int TIMEOUT_MILLIS = 10_000;
     /**
      * When to half-close if no reply has begun: a conforming server answers within its idle
@@ -33,41 +33,44 @@ public final class HelloClient {
             System.exit(2);
         }
         String host = args[0];
-        try {
-            int port = Integer.parseInt(args[1]);
+        String where = host + ":" + args[1];
+        long deadline = System.nanoTime() + TIMEOUT_MILLIS * 1_000_000L;
+        try (Socket socket = new Socket()) {
             // A host name is resolved here, not only IP addresses (HELLO-5).
-            InetSocketAddress server = new InetSocketAddress(host, port);
+            InetSocketAddress server = new InetSocketAddress(host, Integer.parseInt(args[1]));
             if (server.isUnresolved()) {
                 fail("could not resolve host " + host);
             }
-            try (Socket socket = new Socket()) {
+            try {
                 socket.connect(server, TIMEOUT_MILLIS);
-                // Strict: exactly one line ending in '\n' (HELLO-1, HELLO-3).
-                OutputStream out = socket.getOutputStream();
-                out.write(("Hello in " + HelloProtocol.LANGUAGE + "\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
-                // Lenient: the reply may end with '\n', the server's close or a pause (HELLO-6).
-                Timer halfClose = new Timer("half-close", true);
-                halfClose.schedule(shutdownOutput(socket), HALF_CLOSE_DELAY_MILLIS);
-                String reply;
-                try {
-                    reply = HelloProtocol.readMessage(socket, TIMEOUT_MILLIS);
-                } finally {
-                    halfClose.cancel();
-                }
-                if (reply == null) {
-                    fail("server " + host + ":" + port + " closed the connection without replying");
-                }
-                HelloProtocol.STDOUT.println(HelloProtocol.text(reply)); // HELLO-7, HELLO-15
+            } catch (SocketTimeoutException e) {
+                fail("could not connect to " + where + " within " + TIMEOUT_MILLIS / 1000 + " s");
             }
+            // Strict: exactly one line ending in '\n', written at once (HELLO-1, HELLO-3).
+            OutputStream out = socket.getOutputStream();
+            out.write(("Hello in " + HelloProtocol.LANGUAGE + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            // Lenient: the reply may end with '\n', the server's close or a pause (HELLO-6).
+            Timer halfClose = new Timer("half-close", true);
+            halfClose.schedule(shutdownOutput(socket), HALF_CLOSE_DELAY_MILLIS);
+            String reply;
+            try {
+                reply = HelloProtocol.readMessage(socket, (deadline - System.nanoTime()) / 1_000_000);
+            } finally {
+                halfClose.cancel();
+            }
+            if (reply == null) {
+                fail("server " + where + " closed the connection without replying");
+            }
+            HelloProtocol.STDOUT.println(HelloProtocol.text(reply)); // HELLO-7, HELLO-15
         } catch (IllegalArgumentException e) { // not a number, or not in 0..65535
             fail("bad port " + args[1] + ": " + e.getMessage());
         } catch (ConnectException e) {
-            fail("cannot connect to " + host + ":" + args[1] + ": " + e.getMessage());
+            fail("could not connect to " + where + ": " + e.getMessage());
         } catch (SocketTimeoutException e) {
-            fail("no reply from " + host + ":" + args[1] + " within " + TIMEOUT_MILLIS / 1000 + " s");
+            fail("no reply from " + where + " within " + TIMEOUT_MILLIS / 1000 + " s");
         } catch (IOException e) {
-            fail("talking to " + host + ":" + args[1] + ": " + e);
+            fail("talking to " + where + ": " + e);
         }
         System.exit(0);
     }

@@ -41,17 +41,33 @@ public final class HelloServer {
             System.exit(2);
         }
         HelloServer server = new HelloServer(challenge);
-        ExecutorService workers = Executors.newFixedThreadPool(WORKERS);
-        try (ServerSocket listener = new ServerSocket()) {
+        ServerSocket listener;
+        try {
+            listener = new ServerSocket();
             listener.setReuseAddress(true);
             listener.bind(new InetSocketAddress(Integer.parseInt(args[0])), 128); // all addresses (HELLO-10)
-            while (true) {
-                Socket client = listener.accept();
-                workers.execute(() -> server.serve(client));
-            }
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("hello server: cannot listen on port " + args[0] + ": " + e.getMessage());
             System.exit(1);
+            return;
+        }
+        ExecutorService workers = Executors.newFixedThreadPool(WORKERS);
+        while (true) {
+            try {
+                Socket client = listener.accept();
+                workers.execute(() -> server.serve(client));
+            } catch (IOException e) { // e.g. out of file descriptors: keep serving (HELLO-13)
+                System.err.println("hello server: accept: " + e.getMessage());
+                sleepQuietly(100);
+            }
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
