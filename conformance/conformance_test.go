@@ -8,7 +8,6 @@
 package conformance_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/containers"
+	"github.com/interop-suite/interop/conformance/images"
 	"github.com/interop-suite/interop/conformance/registry"
 	"github.com/interop-suite/interop/conformance/results"
 	"github.com/interop-suite/interop/conformance/runner"
@@ -71,6 +71,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	eng, err := containers.New(ctx, runID)
 	Expect(err).NotTo(HaveOccurred(), "Docker is required to run the conformance matrix")
 	defer eng.Close()
+	Expect(eng.MarkRunning(ctx)).To(Succeed())
 	if nc, nn, err := eng.Sweep(ctx); err != nil {
 		GinkgoWriter.Printf("sweep of leftovers failed: %v\n", err)
 	} else if nc+nn > 0 {
@@ -108,14 +109,38 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 			return fmt.Sprintf("INTEROP_CELL='%s' go tool ginkgo ./conformance", c.ID())
 		},
 	}
-	DeferCleanup(func(ctx context.Context) {
-		nc, nn, err := eng.RemoveRun(ctx)
-		if err != nil || nc+nn > 0 {
-			GinkgoWriter.Printf("end of run: removed %d containers, %d networks (%v)\n", nc, nn, err)
-		}
-		eng.Close()
-	})
 }, NodeTimeout(60*time.Minute))
+
+// Cleanup: each process removes what it created (also on Ctrl-C, when
+// cells are cut short); process #1, last, removes whatever is left of the
+// run, its marker, and older image tags unless another run is alive.
+var _ = SynchronizedAfterSuite(func(ctx SpecContext) {
+	if env == nil {
+		return
+	}
+	if nc, nn, err := env.Engine.RemoveOwned(ctx); err != nil || nc+nn > 0 {
+		GinkgoWriter.Printf("removed %d containers, %d networks left by this process (%v)\n", nc, nn, err)
+	}
+}, func(ctx SpecContext) {
+	if built.RunID == "" {
+		return
+	}
+	eng, err := containers.New(ctx, built.RunID)
+	if err != nil {
+		return
+	}
+	defer eng.Close()
+	if nc, nn, err := eng.RemoveRun(ctx); err != nil || nc > 0 {
+		fmt.Fprintf(os.Stderr, "end of run: removed %d containers, %d networks (%v)\n", nc, nn, err)
+	}
+	if alive, err := eng.OtherRunsAlive(ctx); err == nil && !alive {
+		var tags []string
+		for _, t := range built.Images {
+			tags = append(tags, t)
+		}
+		images.PruneExcept(ctx, tags)
+	}
+}, NodeTimeout(5*time.Minute))
 
 func implsByName() map[string]registry.Impl {
 	byName := map[string]registry.Impl{}

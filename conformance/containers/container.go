@@ -347,3 +347,15 @@ func portBound(pid int, proto string, port int) (bound, known bool) {
 func (c *Container) CopyOut(ctx context.Context, path string) (io.ReadCloser, error) {
 	return c.c.CopyFileFromContainer(ctx, path)
 }
+
+// IsCommandError reports whether a start failed because the command itself
+// cannot run (not found, not executable): the implementation's fault, unlike
+// every other start failure.
+func IsCommandError(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := err.Error()
+	return strings.Contains(m, "executable file not found") || strings.Contains(m, "no such file or directory") ||
+		strings.Contains(m, "permission denied") && strings.Contains(m, "exec")
+}

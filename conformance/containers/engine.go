@@ -126,9 +126,18 @@ func (e *Engine) Sweep(ctx context.Context) (containers, networks int, err error
 }
 
 // RemoveRun removes every container and network of this run (end of the
-// run, or Ctrl-C), and reports how many it found.
+// run, or Ctrl-C), and reports how many it found. Only call it when every
+// process of the run is done; a process on its own uses RemoveOwned.
 func (e *Engine) RemoveRun(ctx context.Context) (containers, networks int, err error) {
-	f := client.Filters{}.Add("label", LabelRun+"="+e.RunID)
+	return e.remove(ctx, client.Filters{}.Add("label", LabelRun+"="+e.RunID))
+}
+
+// RemoveOwned removes what this process of the run created.
+func (e *Engine) RemoveOwned(ctx context.Context) (containers, networks int, err error) {
+	return e.remove(ctx, client.Filters{}.Add("label", LabelRun+"="+e.RunID).Add("label", LabelOwner+"="+e.owner))
+}
+
+func (e *Engine) remove(ctx context.Context, f client.Filters) (containers, networks int, err error) {
 	list, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return 0, 0, err
@@ -172,4 +181,31 @@ func (e *Engine) Count(ctx context.Context) (containers, networks, volumes int, 
 		return 0, 0, 0, err
 	}
 	return len(list.Items), len(nets.Items), len(vols.Items), nil
+}
+
+// MarkRunning creates this run's marker: an empty network labelled with the
+// run and its owner process, which lives as long as the run. Other runs
+// look for live markers before they prune images a run may still use.
+func (e *Engine) MarkRunning(ctx context.Context) error {
+	_, err := e.cli.NetworkCreate(ctx, "interop-run-"+e.RunID, client.NetworkCreateOptions{Internal: true, Labels: e.labels("")})
+	if err != nil {
+		return fmt.Errorf("create the run marker: %w", err)
+	}
+	return nil
+}
+
+// OtherRunsAlive reports whether another run of the suite is in progress
+// on this Docker Engine (its marker exists and its owner process lives).
+func (e *Engine) OtherRunsAlive(ctx context.Context) (bool, error) {
+	f := client.Filters{}.Add("label", LabelSuite+"=1")
+	nets, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return true, err
+	}
+	for _, n := range nets.Items {
+		if n.Labels[LabelRun] != e.RunID && ownerAlive(n.Labels[LabelOwner]) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

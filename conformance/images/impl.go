@@ -134,12 +134,13 @@ func BuildImage(ctx context.Context, b Build, logPath string, progress io.Writer
 		return "", false, fmt.Errorf("docker build of %s failed: %w\nlast lines of the build log (%s):\n%s", b.Dir, err, logPath, tailFile(logPath, 20))
 	}
 	fmt.Fprintf(progress, "image %-10s built in %s\n", b.Name, time.Since(start).Round(100*time.Millisecond))
-	PruneOldTags(ctx, repo, version)
 	return tag, true, nil
 }
 
 // PruneOldTags removes the other tags of a repository, so images of earlier
-// versions of an implementation do not pile up.
+// versions of an implementation do not pile up. Only call it when no other
+// run is alive: a concurrent run (another shard, a student's run of an older
+// checkout) may be using an older tag.
 func PruneOldTags(ctx context.Context, repo, keep string) {
 	out, err := exec.CommandContext(ctx, "docker", "image", "ls", "--format", "{{.Tag}}", repo).Output()
 	if err != nil {
@@ -199,6 +200,15 @@ func BuildGoImage(ctx context.Context, g GoImage, workDir string, progress io.Wr
 	if err := docker(ctx, nil, io.Discard, "build", "-q", "-t", tag, ctxDir); err != nil {
 		return "", fmt.Errorf("build image %s: %w", tag, err)
 	}
-	PruneOldTags(ctx, g.Repo, hash)
 	return tag, nil
+}
+
+// PruneExcept removes, for every repository of the given tags, all other
+// tags (see PruneOldTags for when this is safe).
+func PruneExcept(ctx context.Context, tags []string) {
+	for _, t := range tags {
+		if repo, version, ok := strings.Cut(t, ":"); ok {
+			PruneOldTags(ctx, repo, version)
+		}
+	}
 }

@@ -29,6 +29,9 @@ type Observation struct {
 	Simulator              *results.Program
 	SimIP                  string // the address servers see as their peer
 	ServerNotListening     string // set when the server never bound its port
+	// ServerStartError and ClientStartError are set when the program's
+	// command cannot be started at all (not found, not executable).
+	ServerStartError, ClientStartError string
 	ServerStillRunning     bool   // after the client finished
 	TracePath              string
 	// WireClientToServer and WireServerToClient are the Hello bytes each
@@ -67,6 +70,14 @@ func Judge(o *Observation, r *results.Result) {
 	r.Verdict = results.Pass
 	v := verdict{r}
 	c := o.Cell
+	if o.ServerStartError != "" {
+		v.fail("server", "%s's %s command cannot be started (MANIFEST-5): %s\ncommand: %s", c.Server, c.ServerRole(), o.ServerStartError, argv(o.Server.Command))
+		return
+	}
+	if o.ClientStartError != "" {
+		v.fail("client", "%s's %s command cannot be started (MANIFEST-5): %s\ncommand: %s", c.Client, c.ClientRole(), o.ClientStartError, argv(o.Client.Command))
+		return
+	}
 	if o.ServerNotListening != "" {
 		v.fail("server", "%s's %s %s.\ncommand: %s\n%s", c.Server, c.ServerRole(), o.ServerNotListening, argv(o.Server.Command), tails(o.Server))
 		return

@@ -14,6 +14,9 @@ import (
 	"github.com/interop-suite/interop/conformance/registry"
 )
 
+// errInfra marks preflight problems that are not the implementation's.
+var errInfra = errors.New("infrastructure")
+
 // PreflightPort is the port servers are asked to listen on when probed.
 const PreflightPort = 4433
 
@@ -42,6 +45,10 @@ func (env *Env) Preflight(ctx context.Context, names []string) map[string]string
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				if err := env.probe(ctx, impl, role); err != nil {
+					if errors.Is(err, errInfra) {
+						env.logf("preflight of %s %s could not run (not the implementation's fault): %v", impl.Name, role, err)
+						return
+					}
 					mu.Lock()
 					problems[impl.Name+":"+string(role)] = err.Error()
 					mu.Unlock()
@@ -69,7 +76,7 @@ func (env *Env) probe(ctx context.Context, impl registry.Impl, role registry.Rol
 	}
 	nw, err := env.Engine.NewNetwork(ctx, cell)
 	if err != nil {
-		return fmt.Errorf("preflight (infrastructure): %w", err)
+		return fmt.Errorf("%w: %w", errInfra, err)
 	}
 	defer nw.Remove(context.WithoutCancel(ctx))
 	spec := containers.Spec{Cell: cell, Image: env.Images[impl.Name], Cmd: argv, Untrusted: true, Limits: env.Limits, Aliases: []string{"server"}}
@@ -81,7 +88,10 @@ func (env *Env) probe(ctx context.Context, impl registry.Impl, role registry.Rol
 	}
 	ct, err := env.Engine.Start(ctx, nw, spec)
 	if err != nil {
-		return fmt.Errorf("preflight: the %s container did not start: %w", role, err)
+		if !containers.IsCommandError(err) {
+			return fmt.Errorf("%w: %w", errInfra, err)
+		}
+		return fmt.Errorf("preflight: the %s command cannot start: %w", role, err)
 	}
 	defer ct.Remove(context.WithoutCancel(ctx))
 	startup := time.Duration(rc.StartupSeconds) * time.Second
@@ -97,7 +107,7 @@ func (env *Env) probe(ctx context.Context, impl registry.Impl, role registry.Rol
 		return nil
 	}
 	if !errors.Is(werr, containers.ErrNotListening) {
-		return fmt.Errorf("preflight (infrastructure): %w", werr)
+		return fmt.Errorf("%w: %w", errInfra, werr)
 	}
 	stdout, stderr, _ := ct.Logs(ctx)
 	return fmt.Errorf("preflight: %s's %s %s.\ncommand: %s\nlast output:\n%s%s", impl.Name, role, werr, argvString(argv),

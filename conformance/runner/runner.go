@@ -229,6 +229,10 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	t0 := time.Now()
 	srv, err := env.Engine.Start(ctx, nw, srvSpec)
 	if err != nil {
+		if containers.IsCommandError(err) {
+			obs.ServerStartError = err.Error()
+			return obs, nil
+		}
 		return obs, err
 	}
 	started = append(started, srv)
@@ -292,6 +296,10 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	cliStart := time.Now()
 	cli, err := env.Engine.Start(ctx, nw, cliSpec)
 	if err != nil {
+		if containers.IsCommandError(err) {
+			obs.ClientStartError = err.Error()
+			return obs, nil
+		}
 		return obs, err
 	}
 	started = append(started, cli)
