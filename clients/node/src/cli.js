@@ -28,14 +28,16 @@ export function parsePort(program, text) {
   return port;
 }
 
-// exitOnSignals makes SIGTERM and SIGINT end the program at once, with the
-// shell's usual status 128 + signal number (never 0: a killed sender did not
-// succeed). This matters in a container, where the program is PID 1: the
-// kernel never applies a signal's default action to PID 1, so without a
-// handler the suite's SIGTERM would be ignored until its SIGKILL 2 s later.
-export function exitOnSignals() {
+// exitOnSignals makes SIGTERM and SIGINT end the program at once. Servers
+// and receivers are stopped that way when their work is done, so they exit
+// 0 (RUDP-61); clients and senders exit with the shell's usual status
+// 128 + signal number, since a killed client did not succeed. This matters
+// in a container, where the program is PID 1: the kernel never applies a
+// signal's default action to PID 1, so without a handler the suite's
+// SIGTERM would be ignored until its SIGKILL 2 s later.
+export function exitOnSignals({ server = false } = {}) {
   for (const signal of ['SIGTERM', 'SIGINT']) {
-    process.on(signal, () => process.exit(128 + constants.signals[signal]));
+    process.on(signal, () => process.exit(server ? 0 : 128 + constants.signals[signal]));
   }
 }
 

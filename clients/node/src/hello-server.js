@@ -20,7 +20,7 @@ const PROGRAM = 'hello-server';
 // (HELLO-12).
 const LINGER_MS = 2000;
 
-exitOnSignals();
+exitOnSignals({ server: true });
 const { values, positionals } = parseCommandLine(PROGRAM, 'node hello-server.js PORT [--challenge]', {
   options: { challenge: { type: 'boolean' } },
   allowPositionals: true,

@@ -5,11 +5,12 @@
 // mean deviation, and RTO = SRTT + 4 * RTTVAR. A timeout doubles the RTO
 // (exponential backoff); progress (a new cumulative ack) ends the backoff,
 // since the path works again. The bounds differ from RFC 6298's (1 s ..
-// 60 s), which are meant for the Internet: a floor of 100 ms suits a LAN
-// or a simulated network, and a ceiling of 2 s keeps probing often during
-// a blackout, well inside the receiver's 10 s idle timeout (RUDP-15).
+// 60 s), which are meant for the Internet: a floor of 200 ms (Linux's)
+// suits a LAN and keeps scheduling hiccups on a loaded machine from firing
+// the timer, and a ceiling of 2 s keeps probing often during a blackout,
+// well inside the receiver's 10 s idle timeout (RUDP-15).
 export const INITIAL_RTO_MS = 500;
-export const MIN_RTO_MS = 100;
+export const MIN_RTO_MS = 200;
 export const MAX_RTO_MS = 2000;
 const CLOCK_GRANULARITY_MS = 1;
 

@@ -17,7 +17,7 @@ import { Receiver, outputFileName } from './receiver.js';
 const PROGRAM = 'rudp-receiver';
 const USAGE = 'node rudp-receiver.js [-p PORT] [-t TIMEOUT_SECONDS] [-k] [-d]';
 
-exitOnSignals();
+exitOnSignals({ server: true }); // the .partial files stay (RUDP-15)
 const { values } = parseCommandLine(PROGRAM, USAGE, {
   options: {
     port: { type: 'string', short: 'p', default: '33122' }, // RUDP-61
@@ -56,14 +56,15 @@ socket.on('message', (datagram, { address, port: sourcePort }) => {
 socket.bind(port); // all IPv4 addresses (RUDP-61)
 socket.on('listening', () => console.error(`${PROGRAM}: listening on UDP port ${port}`));
 
-// Every second, drop the transfers idle for the timeout, leaving their
-// files as "*.partial" (RUDP-15).
+// Twice a second, drop the transfers idle for the timeout, leaving their
+// files as "*.partial": a transfer goes between T and T + 0.5 s of silence,
+// inside the T + 1 s that RUDP-15 allows.
 setInterval(() => {
   for (const source of receiver.expire(Date.now())) {
     if (outputs.has(source)) console.error(`${PROGRAM}: ${source}: idle for ${timeoutSeconds} s, transfer dropped`);
     closeOutput(source);
   }
-}, 1000);
+}, 500);
 
 // writeStep carries out the file work of one step (RUDP-14, RUDP-18).
 function writeStep(source, name, { begin, deliver, complete, packet }) {

@@ -3,7 +3,7 @@
 //
 // Sends FILE (or stdin) reliably over UDP and exits 0 once the receiver has
 // acknowledged the end packet. Exits 1 with a message on stderr when the
-// receiver has not acknowledged anything new for GIVE_UP_SECONDS (30).
+// receiver has not acknowledged anything new for GIVE_UP_SECONDS (60).
 //
 // A sliding window of 5 packets. Everything happens on Node's event loop:
 // acks arrive as 'message' events, and one timer (RFC 6298 style) guards
@@ -31,7 +31,7 @@ const { values } = parseCommandLine(PROGRAM, USAGE, {
     file: { type: 'string', short: 'f' },
     sack: { type: 'boolean', short: 'k' }, // RUDP-30
     debug: { type: 'boolean', short: 'd' },
-    'give-up': { type: 'string', short: 'g', default: '30' }, // RUDP-44
+    'give-up': { type: 'string', short: 'g', default: '60' }, // RUDP-44
     seqno: { type: 'string', short: 's' }, // start seqno, random by default
   },
 });
@@ -90,9 +90,14 @@ function transmit(i) {
   debug(`${resent[i] ? 'resend' : 'send'} seqno ${first + BigInt(i)}`);
 }
 
-// fillWindow sends new packets while fewer than WINDOW are in flight (RUDP-40).
+// fillWindow sends new packets while fewer than WINDOW are in flight
+// (RUDP-40). Until start is acked it goes alone: the receiver drops every
+// packet that arrives before start (RUDP-11), so a lost start would take
+// the whole window with it; waiting costs one round trip and gives the
+// first RTT sample.
 function fillWindow() {
-  while (next < packets.length && next < acked + WINDOW) transmit(next++);
+  const window = acked === 0 ? 1 : WINDOW;
+  while (next < packets.length && next < acked + window) transmit(next++);
 }
 
 

@@ -10,11 +10,16 @@ test('crc32 is CRC-32/IEEE (check value of "123456789")', () => {
   assert.equal(crc32(bytes('')), 0);
 });
 
-test('checksum worked example: start|0|hello|', () => {
-  // The checksum covers every byte up to and including the last '|' (RUDP-4).
-  const sum = crc32(bytes('start|0|hello|'));
-  assert.deepEqual(encodePacket('start', 0n, bytes('hello')), bytes(`start|0|hello|${sum}`));
-  assert.deepEqual(parse(bytes(`start|0|hello|${sum}`)), { type: 'start', seqno: 0n, data: bytes('hello') });
+test("spec/rudp.md's worked examples (RUDP-4, RUDP-5)", () => {
+  // The checksum covers every byte up to and including the last '|'.
+  assert.equal(crc32(bytes('start|0|hello|')), 0x51ef8b95);
+  assert.deepEqual(encodePacket('start', 0n, bytes('hello')), bytes('start|0|hello|1374653333'));
+  assert.deepEqual(parse(bytes('start|0|hello|1374653333')), { type: 'start', seqno: 0n, data: bytes('hello') });
+  // Above 2^31: a signed 32-bit integer would print -2099598510.
+  assert.deepEqual(encodeAck(1n), bytes('ack|1|2195368786'));
+  // Data is everything between the second and the last '|'.
+  assert.deepEqual(parse(bytes('data|7|a|b|3661478912')), { type: 'data', seqno: 7n, data: bytes('a|b') });
+  assert.deepEqual(encodeAck(3n, [5n, 6n]), bytes('sack|3;5,6|2211952226'));
 });
 
 test('data may contain |, NUL and bytes >= 0x80 (RUDP-5)', () => {

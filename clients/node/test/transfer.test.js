@@ -2,10 +2,13 @@
 // over loopback, directly or through a lossy proxy (test/lossy-proxy.js).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { encodePacket } from '../src/rudp.js';
 import { startProxy } from './lossy-proxy.js';
 import { exited, freePort, listening, start } from './programs.js';
 
@@ -54,6 +57,8 @@ test('transfers over a perfect network', async (t) => {
       await t.test(name, async () => {
         const sender = await send(dir, port, randomBytes(size), ['-d']);
         assert.match(sender.err, new RegExp(`in ${packets} packets`));
+        // start goes alone: the next packet only after start's ack
+        assert.match(sender.err, /send seqno 100000\n.*got ack 100001\n.*send seqno 100001\n/s);
       });
     }
     await t.test('binary data full of separators', () => send(dir, port, Buffer.alloc(5000, '|\0\xff')));
@@ -93,4 +98,21 @@ test('the sender gives up when nobody answers (RUDP-44, RUDP-45)', async () => {
   sender.stdin.end('some data from stdin');
   assert.equal(await exited(sender), 1);
   assert.match(sender.err, /giving up/);
+});
+
+test('the receiver exits 0 on SIGTERM and leaves an incomplete transfer as .partial (RUDP-15, RUDP-61)', async (t) => {
+  await withReceiver(t, [], async ({ port, dir, receiver }) => {
+    const socket = dgram.createSocket('udp4');
+    t.after(() => socket.close());
+    socket.bind(0, '127.0.0.1');
+    await once(socket, 'listening');
+    socket.send(encodePacket('start', 7n, Buffer.from('half a file')), port, '127.0.0.1');
+    const [ack] = await once(socket, 'message');
+    assert.match(ack.toString(), /^ack\|8\|/);
+    receiver.kill('SIGTERM');
+    assert.equal(await exited(receiver), 0);
+    const name = `127.0.0.1.${socket.address().port}.partial`;
+    assert.deepEqual(fs.readdirSync(dir), [name]);
+    assert.equal(fs.readFileSync(path.join(dir, name), 'utf8'), 'half a file');
+  });
 });
