@@ -87,7 +87,9 @@ type chunk struct {
 // and returns once end is acked (RUDP-45). It fails if ctx ends, r fails,
 // conn fails, or nothing is acked for opts.GiveUp (RUDP-44). Acks from
 // other addresses are ignored. Send does not close conn, and it restores
-// conn's read deadline before it returns.
+// conn's read deadline before it returns. Input is read by a goroutine
+// one payload ahead; if r blocks (a terminal, a pipe), that goroutine
+// returns only when r does.
 //
 // The sender keeps at most Window packets in flight at or beyond the
 // cumulative ack (RUDP-40) and uses the largest payload that fits a
@@ -131,6 +133,7 @@ type sender struct {
 	heard        bool        // an ack arrived since the last timeout
 	lossTimer    *time.Timer // fires when a suspected hole becomes overdue (RACK)
 	probeTimer   *time.Timer // fires when a repaired head got no ack (TLP)
+	probeSeq     uint64      // the head the probe timer was armed for
 	lastProgress time.Time
 }
 
@@ -573,6 +576,7 @@ func (s *sender) detectLosses() error {
 			// no further ack will come. Probe after 2 SRTT instead of
 			// waiting for the timeout.
 			p.probed = false
+			s.probeSeq = p.seq
 			s.probeTimer.Reset(max(2*s.srtt, 10*time.Millisecond))
 		}
 		return nil
@@ -603,8 +607,8 @@ func (s *sender) onProbe() error {
 		return nil
 	}
 	p := s.win[0]
-	if !p.marked || p.probed || time.Since(p.sent) < 2*s.srtt {
-		return nil
+	if p.seq != s.probeSeq || !p.marked || p.probed || time.Since(p.sent) < 2*s.srtt {
+		return nil // acked meanwhile, or repaired again since
 	}
 	p.probed = true
 	s.stats.Probes++
@@ -639,7 +643,7 @@ func (s *sender) onTimeout() error {
 	s.enterRecovery()
 	s.dups = 0
 	// RFC 6298 (5.4) retransmits the earliest unacknowledged packet. A
-	// whole RTO without an ack says nothing arrived that we know of, so,
+	// whole RTO without progress says nothing is known to have arrived, so,
 	// as TCP does after a timeout (RFC 5681 3.1, RFC 6675 5.1), resend
 	// every packet in the window not known to be held (RUDP-32): with
 	// the window stuck behind a lost repair, one lone retransmission
