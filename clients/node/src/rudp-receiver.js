@@ -53,8 +53,8 @@ socket.on('message', (datagram, { address, port: sourcePort }) => {
   debug(`${source}: ${step.packet.type} ${step.packet.seqno} (${step.packet.data.length} bytes), answer ${step.ack}`);
   socket.send(step.ack, sourcePort, address);
 });
-socket.bind(port); // all IPv4 addresses (RUDP-61)
 socket.on('listening', () => console.error(`${PROGRAM}: listening on UDP port ${port}`));
+socket.bind(port); // all IPv4 addresses (RUDP-61)
 
 // Twice a second, drop the transfers idle for the timeout, leaving their
 // files as "*.partial": a transfer goes between T and T + 0.5 s of silence,

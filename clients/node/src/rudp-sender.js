@@ -100,7 +100,6 @@ function fillWindow() {
   while (next < packets.length && next < acked + window) transmit(next++);
 }
 
-
 // restartTimer runs the retransmission timer while anything is in flight.
 function restartTimer() {
   clearTimeout(timer);
@@ -137,7 +136,7 @@ function onDatagram(datagram) {
   if (ack.seqno < first || ack.seqno > first + BigInt(next)) return debug(`ignored ack ${ack.seqno}: not in flight`);
   const n = Number(ack.seqno - first);
   if (values.sack) {
-    for (const s of ack.sacks) if (s >= first + BigInt(n) && s < first + BigInt(next)) sacked.add(Number(s - first));
+    for (const s of ack.sacks) if (s > ack.seqno && s < first + BigInt(next)) sacked.add(Number(s - first));
   }
   debug(`got ${ack.type} ${ack.seqno}${ack.sacks?.length ? ` sacks ${ack.sacks.join(',')}` : ''}`);
 
