@@ -25,12 +25,12 @@ DEFAULT_TIMEOUT = 10.0  # RUDP-15: seconds of silence before a transfer is dropp
 class Transfer:
     """One file arriving from one source address."""
 
-    def __init__(self, name: str, start_seqno: int) -> None:
+    def __init__(self, name: str, start: rudp.Packet) -> None:
         # RUDP-16: the name comes from the source address only, never from
         # packet content, and the file goes into the current directory.
         self.name = name
-        self.start_seqno = start_seqno
-        self.expected = start_seqno  # the next seqno to write to the file
+        self.start = start  # to tell a retransmitted start from a new one
+        self.expected = start.seqno  # the next seqno to write to the file
         self.buffered: dict[int, rudp.Packet] = {}  # out-of-order packets in the window
         self.file = open(name + ".partial", "wb")  # RUDP-15: incomplete until renamed
         self.complete = False
@@ -69,12 +69,14 @@ class Transfer:
 
 
 def file_name(address: tuple) -> str:
-    """``<ip>.<port>`` of a source address, e.g. ``172.18.0.3.40000``. On a
-    dual-stack socket, IPv4 peers appear as ``::ffff:a.b.c.d``: unwrap them."""
+    """``<ip>.<port>`` of a source address, e.g. ``172.18.0.3.40000``, as the
+    course receiver names its files. On a dual-stack socket IPv4 peers appear
+    as ``::ffff:a.b.c.d``: unwrap them. IPv6 colons become ``_``, as in the
+    reference: ``2001_db8__1.6000``."""
     ip = ipaddress.ip_address(address[0])
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return f"{ip}.{address[1]}"
+    return f"{ip}.{address[1]}".replace(":", "_")
 
 
 def open_socket(port: int) -> socket.socket:
@@ -122,10 +124,11 @@ class Receiver:
             self.log(f"{source}: dropped unexpected {packet.type}")
             return
         transfer = self.transfers.get(source)
-        if packet.type == "start" and (transfer is None or transfer.complete
-                                       or packet.seqno != transfer.start_seqno):
+        # RUDP-18: a start begins a new transfer unless it repeats the current
+        # one's start (same seqno, same data): then it is a retransmission.
+        if packet.type == "start" and (transfer is None or packet != transfer.start):
             try:
-                transfer = self.begin(source, packet.seqno)  # RUDP-18
+                transfer = self.begin(source, packet)
             except OSError as e:  # e.g. the directory is not writable
                 print(f"receiver: cannot create output file: {e}", file=sys.stderr, flush=True)
                 return
@@ -145,12 +148,12 @@ class Receiver:
         except OSError as e:  # the sender's host may be unreachable right now
             self.log(f"{source}: ack failed: {e}")
 
-    def begin(self, source: tuple, start_seqno: int) -> Transfer:
+    def begin(self, source: tuple, start: rudp.Packet) -> Transfer:
         old = self.transfers.pop(source, None)
         if old is not None and not old.complete:
             old.abandon()
-        self.log(f"{source}: new transfer from seqno {start_seqno}")
-        transfer = self.transfers[source] = Transfer(file_name(source), start_seqno)
+        self.log(f"{source}: new transfer from seqno {start.seqno}")
+        transfer = self.transfers[source] = Transfer(file_name(source), start)
         return transfer
 
     def drop_idle(self) -> None:

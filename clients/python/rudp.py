@@ -19,7 +19,14 @@ ACK_TYPES = ("ack", "sack")  # RUDP-6, RUDP-30
 
 
 class MalformedDatagram(ValueError):
-    """A datagram that does not parse or fails its checksum (RUDP-8)."""
+    """A datagram that does not parse or fails its checksum (RUDP-8).
+
+    ``error`` is its class in spec/vectors/README.md: too_long, malformed,
+    checksum, type, seqno or sack."""
+
+    def __init__(self, error: str, detail: str) -> None:
+        super().__init__(f"{error}: {detail}")
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -67,14 +74,14 @@ def max_payload(kind: str, seqno: int) -> int:
     return MAX_DATAGRAM - header - CHECKSUM_DIGITS
 
 
-def parse_number(field: bytes) -> int:
-    """RUDP-3: ASCII decimal digits only (no sign, no spaces), fits in 64 bits.
+def parse_number(field: bytes, error: str = "seqno") -> int:
+    """RUDP-3: 1 to 20 ASCII decimal digits (no sign, no spaces), below 2**64.
 
     ``bytes.isdigit`` accepts only ASCII 0-9, unlike ``int()``, which would
     also accept " 7", "+7", "7_0" and non-ASCII digits.
     """
     if not field.isdigit() or len(field) > 20 or int(field) >= 2**64:
-        raise MalformedDatagram(f"not a decimal number: {field[:24]!r}")
+        raise MalformedDatagram(error, f"not a decimal number: {field[:24]!r}")
     return int(field)
 
 
@@ -83,29 +90,37 @@ def parse(datagram: bytes) -> Packet:
 
     RUDP-5: the type runs to the first ``|``, the seqno to the second, the
     checksum follows the LAST ``|``, and the data is everything in between,
-    so data may itself contain ``|``.
+    so data may itself contain ``|``. The checks come in the order
+    spec/vectors/README.md gives, so that errors are classed the same way.
     """
     if len(datagram) > MAX_DATAGRAM:
-        raise MalformedDatagram(f"datagram of {len(datagram)} bytes is over {MAX_DATAGRAM}")
+        raise MalformedDatagram("too_long", f"{len(datagram)} bytes, over {MAX_DATAGRAM}")
     head, bar, received_sum = datagram.rpartition(b"|")
+    head += bar  # the checksum covers the last '|' too (RUDP-4)
     if not bar:
-        raise MalformedDatagram("no '|' in datagram")
-    if parse_number(received_sum) != checksum(head + bar):  # RUDP-4
-        raise MalformedDatagram("checksum mismatch")
-
-    kind_bytes, bar, rest = head.partition(b"|")  # rest: "<seqno>|<data>" or ack fields
+        raise MalformedDatagram("malformed", "no '|'")
+    if not received_sum.isdigit():
+        raise MalformedDatagram("malformed", f"checksum field {received_sum[:24]!r} is not decimal")
+    kind_bytes, bar, fields = head[:-1].partition(b"|")  # fields: "<seqno>|<data>" for data
     kind = kind_bytes.decode("ascii", errors="replace")
     if not bar:
-        raise MalformedDatagram("no seqno field")
+        raise MalformedDatagram("malformed", "only one '|'")
+    if kind in SENDER_TYPES and b"|" not in fields:
+        raise MalformedDatagram("malformed", "no data field")
+    if kind in ACK_TYPES and b"|" in fields:
+        raise MalformedDatagram("malformed", "an ack has no data field")
+    # The checksum must be exactly the decimal text: the course's receiver
+    # compares strings, so "0123" is not 123.
+    if received_sum != str(checksum(head)).encode("ascii"):
+        raise MalformedDatagram("checksum", "checksum mismatch")
     if kind == "ack":
-        return Packet("ack", parse_number(rest))
+        return Packet("ack", parse_number(fields))
     if kind == "sack":
-        cum, _, listed = rest.partition(b";")
-        sacks = tuple(parse_number(s) for s in listed.split(b",")) if listed else ()
-        return Packet("sack", parse_number(cum), sacks=sacks)
+        cum, _, listed = fields.partition(b";")
+        seqno = parse_number(cum)
+        sacks = tuple(parse_number(s, "sack") for s in listed.split(b",")) if listed else ()
+        return Packet("sack", seqno, sacks=sacks)
     if kind not in SENDER_TYPES:
-        raise MalformedDatagram(f"unknown packet type {kind!r}")
-    seqno, bar, data = rest.partition(b"|")
-    if not bar:
-        raise MalformedDatagram("no data field")
+        raise MalformedDatagram("type", f"unknown packet type {kind!r}")
+    seqno, _, data = fields.partition(b"|")
     return Packet(kind, parse_number(seqno), data)

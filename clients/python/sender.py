@@ -18,10 +18,10 @@ from typing import BinaryIO, Iterator
 import rudp
 
 INITIAL_RTO = 0.5  # RUDP-41: the course's 500 ms, until the first RTT sample
-MIN_RTO = 0.1  # floor: acks on a LAN come back far sooner, but timers are coarse
-MAX_RTO = 1.0  # backoff cap: see RttEstimator.backoff
+MIN_RTO = 0.2  # RUDP-41: Linux's floor; below it, scheduling hiccups fire the timer
+MAX_RTO = 1.0  # RUDP-41/44: well below the receiver's 10 s idle timeout, see backoff()
 DUPACK_THRESHOLD = 3  # RUDP-42: fast retransmit on the 3rd duplicate ack
-GIVE_UP = 30.0  # RUDP-44: seconds without ack progress before we give up
+GIVE_UP = 60.0  # RUDP-44: seconds without ack progress before we give up
 
 
 class RttEstimator:
@@ -45,7 +45,11 @@ class RttEstimator:
         return min(max(self.srtt + 4 * self.rttvar, MIN_RTO), MAX_RTO)
 
     def backoff(self) -> None:
-        """RFC 6298 (5.5): double the timeout after it expires."""
+        """RFC 6298 (5.5): double the timeout after it expires, up to MAX_RTO.
+
+        The cap is low (RFC 6298 allows 60 s) because a receiver forgets a
+        transfer after 10 s of silence (RUDP-15): at 50 % loss, a lone missing
+        packet needs several tries, and 1 s apart we get about ten before that."""
         self.rto = min(self.rto * 2, MAX_RTO)
 
     def progress(self) -> None:
@@ -227,13 +231,6 @@ class Sender:
         self.log(f"ack {cumack}, rto {self.rtt.rto:.3f} s")
         # RFC 6298 (5.2, 5.3): stop the timer when all is acked, else restart it.
         self.deadline = now + self.rtt.rto if self.in_flight else None
-        # NewReno's partial ack (RFC 6582): a retransmission arrived, but the new
-        # oldest packet, sent before it, did not, so it is lost too: resend it now
-        # rather than wait for the timer.
-        repaired_at = max((p.sent_at for p in acked if p.retransmitted), default=None)
-        head = self.in_flight.get(cumack)
-        if repaired_at is not None and head is not None and head.sent_at < repaired_at:
-            self.retransmit([cumack], "partial ack")
 
 
 def parse_args() -> argparse.Namespace:
