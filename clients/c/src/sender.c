@@ -28,8 +28,9 @@
 
 #define RTO_INITIAL_MS 500 /* RUDP-41: the course's fixed timeout, our first guess */
 #define RTO_MIN_MS 200     /* RUDP-41 floor (Linux's): loopback RTTs are ~0 ms, but busy hosts stall */
-#define RTO_MAX_MS 2000    /* backoff cap: resume quickly after a blackout */
+#define RTO_MAX_MS 1000    /* backoff cap: probe every second in an outage (RUDP-44) */
 #define DUP_ACKS_FOR_FAST_RETRANSMIT 3 /* RUDP-42: the 4th identical ack */
+#define HELD_ABOVE_FOR_LOSS 3          /* with sacks: 3 held packets above a hole (RFC 6675) */
 #define DEFAULT_GIVE_UP_SECONDS 60     /* RUDP-44 */
 
 /* The input, read ahead far enough to know whether a packet is the last. */
@@ -48,6 +49,7 @@ struct packet {
     int64_t sent_at;    /* last (re)transmission */
     bool retransmitted; /* Karn's rule: its ack gives no RTT sample */
     bool sacked;        /* the receiver says it holds it (-k) */
+    bool fast_resent;   /* already repaired from ack evidence: next time the timer does it */
 };
 
 /* RFC 6298 retransmission timeout estimator (RUDP-41). */
@@ -69,6 +71,7 @@ struct sender {
     uint64_t end;     /* ... and has this seqno */
     struct packet window[RUDP_WINDOW]; /* seqno s lives in window[s % RUDP_WINDOW] */
     int dup_acks;
+    bool heard;       /* an ack arrived since the last timeout */
     struct rto_estimator rto;
     int64_t timer;    /* when the retransmission timer fires (now_ms() time); 0 = stopped */
     int64_t last_progress;
@@ -182,38 +185,65 @@ static void send_new_packet(struct sender *s)
     }
     struct packet *p = packet_of(s, seqno);
     p->len = rudp_encode(p->buf, type, seqno, s->in.buf, take);
-    p->retransmitted = p->sacked = false;
+    p->retransmitted = p->sacked = p->fast_resent = false;
     input_consume(&s->in, take);
     s->next++;
     debugf("send %s %" PRIu64 " (%zu bytes)", rudp_type_name(type), seqno, p->len);
     transmit(s, seqno);
 }
 
-/* With -k, resend the holes: unsacked packets below the highest sacked one
- * (RUDP-32). Without sack information only the oldest packet is a known hole. */
-static void fast_retransmit(struct sender *s)
+/* RUDP-42 / RUDP-32: resend packets the acks show to be lost, at once,
+ * without waiting for the timer. Without sack the only evidence is the 3rd
+ * duplicate ack, and it names the oldest packet. With sack, a hole is lost
+ * once 3 packets above it are held (RFC 6675): duplicate sacks alone say
+ * nothing new, the network may simply have duplicated a packet. Each packet
+ * is repaired this way once; if the repair is lost too, the timer resends it. */
+static void fast_retransmit(struct sender *s, bool three_dups)
 {
-    uint64_t highest_sacked = s->base;
-    for (uint64_t q = s->base; q < s->next; q++)
-        if (packet_of(s, q)->sacked)
-            highest_sacked = q;
-    retransmit(s, s->base, "3 duplicate acks");
-    for (uint64_t q = s->base + 1; q < highest_sacked; q++)
-        if (!packet_of(s, q)->sacked)
-            retransmit(s, q, "hole in sack");
-    s->timer = now_ms() + s->rto.rto;
+    int held_above = 0;
+    for (uint64_t q = s->next; q-- > s->base;) {
+        struct packet *p = packet_of(s, q);
+        bool lost = s->sack_mode ? held_above >= HELD_ABOVE_FOR_LOSS : q == s->base && three_dups;
+        if (p->sacked)
+            held_above++;
+        else if (lost && !p->fast_resent) {
+            p->fast_resent = true;
+            retransmit(s, q, s->sack_mode ? "3 held above it" : "3 duplicate acks");
+            if (q == s->base)
+                s->timer = now_ms() + s->rto.rto; /* the head was just sent again */
+        }
+    }
 }
 
 /* The timer fired: the oldest packet's ack is overdue. Without sack we
  * cannot know which of the packets in flight arrived, so all are resent
- * (Go-Back-N); with sack only those the receiver does not hold. */
+ * (Go-Back-N); with sack only those the receiver does not hold (RUDP-32). */
 static void on_timeout(struct sender *s)
 {
-    rto_backoff(&s->rto);
-    retransmit(s, s->base, "timeout");
-    for (uint64_t q = s->base + 1; q < s->next; q++)
-        if (!packet_of(s, q)->sacked)
+    /* RFC 6298 (5.5) doubles the timeout, but like the Go reference we
+     * do so only while the path is silent (an outage). If acks came since
+     * the last timeout the losses are random, and doubling would only
+     * stretch every later wait. */
+    if (s->heard)
+        rto_end_backoff(&s->rto);
+    else
+        rto_backoff(&s->rto);
+    s->heard = false;
+
+    int resent = 0;
+    for (uint64_t q = s->base; q < s->next; q++) {
+        struct packet *p = packet_of(s, q);
+        p->fast_resent = false; /* a new round: acks may repair it again */
+        if (q == s->base || !p->sacked) {
             retransmit(s, q, "timeout");
+            resent++;
+        }
+    }
+    /* A lone packet (the last one, or a single hole) goes twice: its
+     * repair needs it and one ack to get through, and under heavy loss a
+     * second copy nearly halves the rounds that bring no ack at all. */
+    if (resent == 1)
+        retransmit(s, s->base, "timeout, second copy");
     s->dup_acks = 0;
     s->timer = now_ms() + s->rto.rto; /* RFC 6298 (5.6) */
 }
@@ -221,6 +251,7 @@ static void on_timeout(struct sender *s)
 static void on_ack(struct sender *s, const struct rudp_packet *ack)
 {
     uint64_t cum = ack->seqno;
+    s->heard = true; /* the path works, whatever this ack says */
     if (cum < s->base || cum > s->next) { /* stale, or acks what was never sent */
         debugf("ignore %s %" PRIu64 " (window %" PRIu64 "..%" PRIu64 ")",
                rudp_type_name(ack->type), cum, s->base, s->next);
@@ -231,8 +262,8 @@ static void on_ack(struct sender *s, const struct rudp_packet *ack)
             packet_of(s, ack->sacks[i])->sacked = true;
 
     if (cum == s->base) { /* a duplicate ack: something is missing */
-        if (s->base < s->next && ++s->dup_acks == DUP_ACKS_FOR_FAST_RETRANSMIT)
-            fast_retransmit(s);
+        if (s->base < s->next)
+            fast_retransmit(s, ++s->dup_acks >= DUP_ACKS_FOR_FAST_RETRANSMIT);
         return;
     }
     /* New data acknowledged. Karn's rule: measure the RTT only if nothing
@@ -252,6 +283,8 @@ static void on_ack(struct sender *s, const struct rudp_packet *ack)
     s->dup_acks = 0;
     s->last_progress = now;
     s->timer = s->base < s->next ? now + s->rto.rto : 0; /* RFC 6298 (5.2), (5.3) */
+    if (s->sack_mode)
+        fast_retransmit(s, false); /* a partial ack may show holes above it */
 }
 
 static void receive_acks(struct sender *s)
