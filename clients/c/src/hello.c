@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -85,4 +88,32 @@ int write_all(int fd, const char *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+char *challenge_reply(const char *msg, size_t len, const char *server_language)
+{
+    char *words = malloc(len + 1);
+    if (!words)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (!is_blank(msg[i]))
+            words[n++] = msg[i];
+        else if (n > 0 && words[n - 1] != ' ')
+            words[n++] = ' ';
+    if (n > 0 && words[n - 1] == ' ')
+        n--;
+    const char *lang = words;
+    static const char hello_in[] = "hello in ";
+    if (n > strlen(hello_in) && strncasecmp(words, hello_in, strlen(hello_in)) == 0) {
+        lang += strlen(hello_in);
+        n -= strlen(hello_in);
+    }
+    char *reply = malloc(n + strlen(server_language) + 16);
+    if (reply && n == 0)
+        sprintf(reply, "Goodbye from %s\n", server_language);
+    else if (reply)
+        sprintf(reply, "Goodbye %.*s from %s\n", (int)n, lang, server_language);
+    free(words);
+    return reply;
 }

@@ -28,6 +28,14 @@ bool is_blank(char c);
  * Returns a pointer into buf and its length in *len. */
 const char *message_text(const char *buf, size_t *len);
 
+/* HELLO-20: the challenge reply "Goodbye <ClientLanguage> from <server>\n"
+ * to the message msg[0..len), in a malloc'ed string (NULL if out of memory).
+ * The client's words are taken with runs of blanks as one space; after
+ * "Hello in" (any letter case) they name its language, otherwise the whole
+ * message is echoed, so a client that says something else sees what it
+ * sent; an empty message gives "Goodbye from <server>\n". */
+char *challenge_reply(const char *msg, size_t len, const char *server_language);
+
 /* Write all of buf, retrying short writes. Returns 0, or -1 with errno set. */
 int write_all(int fd, const char *buf, size_t len);
 

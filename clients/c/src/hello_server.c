@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,38 +31,6 @@ struct connection {
     char ip[INET6_ADDRSTRLEN];
     unsigned port;
 };
-
-/* HELLO-20: "Goodbye <ClientLanguage> from C\n". The client's words are
- * taken with runs of blanks as one space; after "Hello in" (in any letter
- * case) they name its language, otherwise the whole message is echoed, so a
- * client that says something else sees what it sent. */
-static char *challenge_reply(const char *msg, size_t len)
-{
-    char *words = malloc(len + 1);
-    if (!words)
-        return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (!is_blank(msg[i]))
-            words[n++] = msg[i];
-        else if (n > 0 && words[n - 1] != ' ')
-            words[n++] = ' ';
-    if (n > 0 && words[n - 1] == ' ')
-        n--;
-    const char *lang = words;
-    static const char hello_in[] = "hello in ";
-    if (n > strlen(hello_in) && strncasecmp(words, hello_in, strlen(hello_in)) == 0) {
-        lang += strlen(hello_in);
-        n -= strlen(hello_in);
-    }
-    char *reply = malloc(n + 32);
-    if (reply && n == 0)
-        sprintf(reply, "Goodbye from %s\n", HELLO_LANGUAGE);
-    else if (reply)
-        sprintf(reply, "Goodbye %.*s from %s\n", (int)n, lang, HELLO_LANGUAGE);
-    free(words);
-    return reply;
-}
 
 /* HELLO-12: close gracefully. Send our FIN, then read (and discard) what the
  * client still sends until it closes, for at most 2 s. Closing with unread
@@ -114,7 +81,7 @@ static void *serve(void *arg)
     funlockfile(stdout);
 
     static const char goodbye[] = "Goodbye in " HELLO_LANGUAGE "\n"; /* HELLO-1, HELLO-4 */
-    const char *answer = challenge ? (reply = challenge_reply(msg, (size_t)len)) : goodbye;
+    const char *answer = challenge ? (reply = challenge_reply(msg, (size_t)len, HELLO_LANGUAGE)) : goodbye;
     if (!answer)
         warnx("out of memory for client %s", c->ip);
     else if (write_all(c->fd, answer, strlen(answer)) != 0)
