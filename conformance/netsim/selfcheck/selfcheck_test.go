@@ -1,0 +1,79 @@
+package selfcheck
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/interop-suite/interop/conformance/netsim"
+)
+
+func TestEveryScenarioMeasuresAsConfigured(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends probes over loopback")
+	}
+	for _, sc := range netsim.Scenarios() {
+		t.Run(sc.Name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			res, err := Run(ctx, sc, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			res.WriteText(&buf)
+			if !res.OK {
+				t.Fatalf("\n%s", buf.String())
+			}
+			t.Logf("\n%s", buf.String())
+		})
+	}
+}
+
+// The comparison must be able to fail: a relay that lost nothing where 20 %
+// loss was configured, or duplicated where none was, is caught.
+func TestMetricsCatchAMismatch(t *testing.T) {
+	const n = 1000
+	u := &udpRun{cfg: netsim.Config{Mode: netsim.ModeUDP, Fwd: netsim.Link{Loss: 0.2}}, o: Options{Sigmas: 4, PPS: 2000},
+		sent: make([]time.Time, n), fwd: newSeen()}
+	t0 := time.Now()
+	for i := range n {
+		u.sent[i] = t0.Add(time.Duration(i) * time.Millisecond)
+		u.fwd.add(probe(i, n), u.sent[i])
+		if i%10 == 0 {
+			u.fwd.add(probe(i, n), u.sent[i]) // a stray duplicate
+		}
+	}
+	ms := u.direction(netsim.Fwd, &u.cfg.Fwd, u.fwd, u.sent, nil)
+	byName := map[string]Metric{}
+	for _, m := range ms {
+		byName[m.Name] = m
+	}
+	if m := byName["fwd loss"]; m.OK || m.Measured != 0 || math.Abs(m.Configured-0.2) > 1e-9 {
+		t.Errorf("loss: %+v", m)
+	}
+	if m := byName["fwd duplicates per datagram"]; m.OK || m.Measured != 0.1 {
+		t.Errorf("dup: %+v", m)
+	}
+	if m := byName["fwd corrupted"]; !m.OK {
+		t.Errorf("corrupt: %+v", m)
+	}
+}
+
+func TestIdSurvivesCorruption(t *testing.T) {
+	for i := range 200 {
+		b := probe(i*37, 10000)
+		for j := range 3 { // flip 3 bits anywhere
+			pos := (i*131 + j*977) % (len(b) * 8)
+			b[pos/8] ^= 1 << (pos % 8)
+		}
+		if id, ok := idOf(b); !ok || id != uint64(i*37) {
+			t.Fatalf("probe %d read as %d (%v): %q", i*37, id, ok, b)
+		}
+	}
+	if id, ok := idOf(echo(12345)); !ok || id != 12345 {
+		t.Fatalf("echo read as %d", id)
+	}
+}
