@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -92,20 +93,10 @@ func main() {
 	results.AssignBlame(run.Results)
 	run.Finished = time.Now().UTC()
 	for i := range run.Impls {
-		sortStrings(run.Impls[i].Roles)
+		slices.Sort(run.Impls[i].Roles)
 	}
 	if err := run.Write(filepath.Join(*outDir, "results.json")); err != nil {
 		log.Fatal(err)
-	}
-}
-
-func sortStrings(s []string) {
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] < s[i] {
-				s[i], s[j] = s[j], s[i]
-			}
-		}
 	}
 }
 

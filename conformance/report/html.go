@@ -1,0 +1,229 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/interop-suite/interop/conformance/results"
+)
+
+// The page's parts. They are embedded into report.html verbatim: the file
+// must open from a CI artifact or an e-mail with no network.
+var (
+	//go:embed assets/report.html.tmpl
+	pageTemplate string
+	//go:embed assets/report.css
+	pageCSS string
+	//go:embed assets/report.js
+	pageJS string
+)
+
+var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"ms":       fmtMS,
+	"bytes":    humanBytes,
+	"ratio":    fmtRatio,
+	"sortnum":  sortNum,
+	"kbps":     func(bps float64) string { return fmt.Sprintf("%.1f kB/s", bps/1000) },
+	"f2":       func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"add":      func(a, b int) int { return a + b },
+	"classes":  AllClasses,
+	"time":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
+	"duration": func(a, b time.Time) string { return b.Sub(a).Round(time.Second).String() },
+	"first":    firstLine,
+	"blame":    blameWords,
+	"join":     strings.Join,
+	"outcome":  outcomeWords,
+	"proto":    protocolTitle,
+	"spec":     specParts,
+	"speed":    speed,
+	"float":    func(n int64) float64 { return float64(n) },
+	"list":     func(v ...any) []any { return v },
+	"delta":    func(s ImplSummary) string { return deltaWords(s, "✗", "✓") },
+}).Parse(pageTemplate))
+
+// speed classes a time ratio for colour: close to the reference, slower,
+// much slower.
+func speed(r float64) string {
+	switch {
+	case r <= 0:
+		return ""
+	case r < 1.25:
+		return "fast"
+	case r < 2:
+		return "slower"
+	}
+	return "slow"
+}
+
+// fmtMS prints a duration in ms for people: 850 ms, 12.3 s.
+func fmtMS(ms float64) string {
+	if ms < 10000 {
+		return fmt.Sprintf("%.0f ms", ms)
+	}
+	return fmt.Sprintf("%.1f s", ms/1000)
+}
+
+func fmtRatio(r float64) string {
+	if r <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
+// sortNum is the value a sortable column sorts by: missing values last.
+func sortNum(f float64) string {
+	if f <= 0 {
+		return "1e99"
+	}
+	return fmt.Sprintf("%.4f", f)
+}
+
+// contentSecurityPolicy forbids the page every network access and runs
+// only its own script and style, by hash: even if some text slipped past
+// the escaping as markup, it could neither load anything nor run.
+func contentSecurityPolicy() string {
+	hash := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}
+	return "default-src 'none'; script-src " + hash(pageJS) + "; style-src " + hash(pageCSS) +
+		"; img-src data:; base-uri 'none'; form-action 'none'"
+}
+
+// pageData is what the page template reads.
+type pageData struct {
+	M         *Model
+	CSP       string
+	CSS       template.CSS
+	JS        template.JS
+	Details   []template.HTML // by group index
+	Protocols []string
+	Scenarios []string
+	Names     []string
+	Reqs      []Requirement // cited anywhere in the details
+	Rich      int           // groups with rich details
+	Compact   int
+}
+
+// WriteHTML writes report.html: one self-contained file.
+func (m *Model) WriteHTML(w io.Writer) error {
+	d := &pageData{M: m, CSS: template.CSS(pageCSS), JS: template.JS(pageJS), CSP: contentSecurityPolicy()}
+	seenP, seenS := map[string]bool{}, map[string]bool{}
+	for _, mx := range m.Matrices {
+		if !seenP[mx.Key.Protocol] {
+			seenP[mx.Key.Protocol] = true
+			d.Protocols = append(d.Protocols, mx.Key.Protocol)
+		}
+		if !seenS[mx.Key.Scenario] {
+			seenS[mx.Key.Scenario] = true
+			d.Scenarios = append(d.Scenarios, mx.Key.Scenario)
+		}
+	}
+	for _, s := range m.Impls {
+		d.Names = append(d.Names, s.Name)
+	}
+	var err error
+	if d.Details, err = m.details(d); err != nil {
+		return err
+	}
+	var cited []string
+	for _, r := range m.Run.Results {
+		cited = append(cited, r.Reason)
+		cited = append(cited, r.Leniencies...)
+		for _, f := range r.Findings {
+			cited = append(cited, f.Requirement, f.Detail)
+		}
+	}
+	for _, id := range citedReqs(cited...) {
+		req, ok := m.Requirements[id]
+		if !ok {
+			req = Requirement{ID: id}
+		}
+		d.Reqs = append(d.Reqs, req)
+	}
+	return tmpl.ExecuteTemplate(w, "page", d)
+}
+
+// details renders each group's detail fragment. The worst groups are
+// rendered rich first, while the budget lasts; the rest compact. Every
+// fragment is the output of the html/template, so it is escaped.
+func (m *Model) details(d *pageData) ([]template.HTML, error) {
+	budget := m.opts.DetailBudget
+	if budget <= 0 {
+		budget = DefaultDetailBudget
+	}
+	order := slices.Clone(m.Groups)
+	slices.SortStableFunc(order, func(a, b *Group) int { return cmp.Compare(richPriority(b.Class), richPriority(a.Class)) })
+	out := make([]template.HTML, len(m.Groups))
+	var buf bytes.Buffer
+	render := func(g *Group, rich bool) error {
+		buf.Reset()
+		v := groupView{G: g, Rich: rich}
+		for _, r := range g.Results {
+			v.Runs = append(v.Runs, m.b.newRunView(r, rich))
+			if r.Bug != "" && v.Bug == "" {
+				v.Bug = r.Bug
+			}
+		}
+		return tmpl.ExecuteTemplate(&buf, "detail", v)
+	}
+	used := 0
+	for _, g := range order {
+		rich := used < budget
+		if err := render(g, rich); err != nil {
+			return nil, err
+		}
+		if rich && used+buf.Len() > budget {
+			// Too big for what is left: this one goes compact, smaller
+			// ones after it may still fit.
+			if err := render(g, false); err != nil {
+				return nil, err
+			}
+			rich = false
+		}
+		if rich {
+			used += buf.Len()
+			d.Rich++
+		} else {
+			d.Compact++
+		}
+		out[g.Index] = template.HTML(buf.String())
+	}
+	return out, nil
+}
+
+// richPriority orders who gets the rich details: what fails the run first,
+// then known failures, lenient passes (something to tighten), passes, and
+// unsupported cells (nothing ran) last.
+func richPriority(c Class) int {
+	if c == ClassUnsupported {
+		return -1
+	}
+	return int(c)
+}
+
+// outcomeWords is the outcome in a sentence.
+func outcomeWords(r *results.Result) string {
+	switch r.Outcome {
+	case results.KnownFailure:
+		return "known failure (listed in the expectations file)"
+	case results.UnexpectedFail:
+		return "unexpected: fails the run"
+	case results.UnexpectedPass:
+		return "unexpected pass: listed as failing in the expectations file; fails the run until the entry is removed"
+	case results.UnexpectedInfra:
+		return "infrastructure error: fails the run"
+	case results.Expected:
+		return "as expected"
+	}
+	return ""
+}
