@@ -109,6 +109,9 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 			return fmt.Sprintf("INTEROP_CELL='%s' go tool ginkgo ./conformance", c.ID())
 		},
 	}
+	if cfg.Executor == "exec" {
+		env.Pool = env.NewPool(filepath.Join(cfg.ResultsDir, "pool", fmt.Sprint(GinkgoParallelProcess())), built.Agent)
+	}
 }, NodeTimeout(60*time.Minute))
 
 // Cleanup: each process removes what it created (also on Ctrl-C, when
@@ -117,6 +120,9 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 var _ = SynchronizedAfterSuite(func(ctx SpecContext) {
 	if env == nil {
 		return
+	}
+	if env.Pool != nil {
+		env.Pool.Close(ctx)
 	}
 	if nc, nn, err := env.Engine.RemoveOwned(ctx); err != nil || nc+nn > 0 {
 		GinkgoWriter.Printf("removed %d containers, %d networks left by this process (%v)\n", nc, nn, err)

@@ -271,27 +271,63 @@ var ErrNotListening = errors.New("never started listening")
 // the container is not visible (a remote Docker Engine), it waits for
 // logRE (when given) or a fixed second instead.
 func (c *Container) WaitListening(ctx context.Context, proto string, port int, timeout time.Duration, logRE *regexp.Regexp) error {
-	deadline := time.Now().Add(timeout)
-	for {
+	return waitListening(ctx, proto, port, timeout, logRE, func() (int, bool, int, error) {
 		ins, err := c.e.cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
 		if err != nil {
-			return fmt.Errorf("inspect %s: %w", c.Spec.Cell, err)
+			return 0, false, 0, fmt.Errorf("inspect %s: %w", c.Spec.Cell, err)
 		}
 		st := ins.Container.State
-		if st == nil || !st.Running {
-			code := 0
-			if st != nil {
-				code = st.ExitCode
-			}
+		if st == nil {
+			return 0, false, 0, nil
+		}
+		return st.Pid, st.Running, st.ExitCode, nil
+	}, c.Logs)
+}
+
+// WaitListening is Container.WaitListening for a program run by exec: it
+// also notices when that program (not the host) exits before listening.
+func (p *Proc) WaitListening(ctx context.Context, proto string, port int, timeout time.Duration, logRE *regexp.Regexp) error {
+	return waitListening(ctx, proto, port, timeout, logRE, func() (int, bool, int, error) {
+		select {
+		case <-p.done:
+			ex, err := p.exit(ctx)
+			return 0, false, ex.Code, err
+		default:
+		}
+		pid := p.PID
+		if pid == 0 {
+			pid = p.h.pid(ctx)
+		}
+		return pid, true, 0, nil
+	}, func(context.Context) (Output, Output, error) { o, e := p.Output(); return o, e, nil })
+}
+
+func (c *Container) pid(ctx context.Context) int {
+	ins, err := c.e.cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+	if err != nil || ins.Container.State == nil {
+		return 0
+	}
+	return ins.Container.State.Pid
+}
+
+func waitListening(ctx context.Context, proto string, port int, timeout time.Duration, logRE *regexp.Regexp,
+	state func() (pid int, running bool, exitCode int, err error), logs func(context.Context) (Output, Output, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		pid, running, code, err := state()
+		if err != nil {
+			return err
+		}
+		if !running {
 			return fmt.Errorf("%w on %s port %d: the program exited with code %d before listening", ErrNotListening, proto, port, code)
 		}
 		if logRE != nil {
-			out, errOut, _ := c.Logs(ctx)
+			out, errOut, _ := logs(ctx)
 			if logRE.Match(out.Bytes()) || logRE.Match(errOut.Bytes()) {
 				return nil
 			}
 		} else {
-			bound, known := portBound(st.Pid, proto, port)
+			bound, known := portBound(pid, proto, port)
 			if bound {
 				return nil
 			}

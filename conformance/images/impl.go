@@ -212,3 +212,14 @@ func PruneExcept(ctx context.Context, tags []string) {
 		}
 	}
 }
+
+// BuildGoBinary compiles one static binary of this module to out.
+func BuildGoBinary(ctx context.Context, modRoot, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Dir = modRoot
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+	}
+	return nil
+}

@@ -47,6 +47,9 @@ type Env struct {
 	Limits      containers.Limits
 	// Reproduce returns the one-line command that reruns a single cell.
 	Reproduce func(cases.Cell) string
+	// Pool, when set, runs programs by docker exec in long-lived host
+	// containers (fast); without it every program gets a container.
+	Pool *Pool
 	// Log receives one line per step, for the spec's progress output.
 	Log func(format string, args ...any)
 }
@@ -116,6 +119,7 @@ func (env *Env) Run(ctx context.Context, c cases.Cell) (r results.Result) {
 		return r
 	}
 	judge.Judge(obs, &r)
+	keepArtifacts(obs, dir)
 	return r
 }
 
@@ -170,32 +174,30 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 		// The programs run as uid 65534 and must be able to write /out.
 		os.Chmod(filepath.Join(dir, d), 0o777)
 	}
-	obs.TracePath = filepath.Join(dir, "trace", traceName)
+	// Cleanup runs on a context of its own: the cell's may be cancelled.
+	cleanupCtx := context.WithoutCancel(ctx)
+	var l launcher
+	if env.Pool != nil {
+		l = env.Pool.cell(dir)
+	} else if l, err = env.newCellLauncher(ctx, c.ID(), dir); err != nil {
+		return obs, err
+	}
+	defer func() {
+		if cerr := l.Close(cleanupCtx); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+
+	clientImage, serverImage, simImage := env.Images[client.Name], env.Images[server.Name], env.Images["netsim"]
 	if c.Protocol == cases.RUDP {
-		obs.InputPath = filepath.Join(dir, "in", inputName)
+		if err := l.Prepare(ctx, sideClient, client.Name, clientImage, true); err != nil {
+			return obs, err
+		}
+		obs.InputPath = filepath.Join(l.Dir(sideClient), inputName)
 		if obs.InputSHA256, err = InputFile(obs.InputPath, c.Size.Bytes, c.Seed); err != nil {
 			return obs, fmt.Errorf("write input file: %w", err)
 		}
-		obs.OutputDir = filepath.Join(dir, "out")
 	}
-
-	// Cleanup runs on a context of its own: the cell's may be cancelled.
-	cleanupCtx := context.WithoutCancel(ctx)
-	nw, err := env.Engine.NewNetwork(ctx, c.ID())
-	if err != nil {
-		return obs, err
-	}
-	var started []*containers.Container
-	defer func() {
-		for _, ct := range started {
-			if rerr := ct.Remove(cleanupCtx); rerr != nil && err == nil {
-				err = fmt.Errorf("remove container: %w", rerr)
-			}
-		}
-		if rerr := nw.Remove(cleanupCtx); rerr != nil && err == nil {
-			err = fmt.Errorf("remove network %s: %w", nw.Name, rerr)
-		}
-	}()
 
 	port := c.Port()
 	proto := "tcp"
@@ -217,17 +219,9 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	if err != nil {
 		return obs, err
 	}
-	obs.Server = &results.Program{Impl: server.Name, Role: string(c.ServerRole()), Image: env.Images[server.Name], Command: srvCmd}
-	srvSpec := containers.Spec{
-		Cell: c.ID(), Image: env.Images[server.Name], Cmd: srvCmd, Aliases: []string{"server", "receiver"},
-		Untrusted: true, Limits: env.Limits,
-	}
-	if c.Protocol == cases.RUDP {
-		srvSpec.WorkDir = outDir
-		srvSpec.Binds = []containers.Bind{{Host: filepath.Join(dir, "out"), Container: outDir}}
-	}
+	obs.Server = &results.Program{Impl: server.Name, Role: string(c.ServerRole()), Image: serverImage, Command: srvCmd}
 	t0 := time.Now()
-	srv, err := env.Engine.Start(ctx, nw, srvSpec)
+	srv, err := l.Launch(ctx, sideServer, server.Name, serverImage, srvCmd, true)
 	if err != nil {
 		if containers.IsCommandError(err) {
 			obs.ServerStartError = err.Error()
@@ -235,7 +229,7 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 		}
 		return obs, err
 	}
-	started = append(started, srv)
+	obs.OutputDir = l.Dir(sideServer)
 	startup := time.Duration(srvRole.StartupSeconds) * time.Second
 	if startup == 0 {
 		startup = 10 * time.Second
@@ -249,27 +243,25 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 			return obs, werr
 		}
 		obs.ServerNotListening = werr.Error()
+		srv.Stop(ctx, time.Second)
 		env.collect(ctx, srv, obs.Server, t0, dir, "server")
 		return obs, nil
 	}
 
 	// 2. Network simulator, between the two.
-	simCmd := []string{netsimBinary, "-listen", ":" + strconv.Itoa(simPort), "-upstream", "server:" + strconv.Itoa(port),
+	simCmd := []string{netsimBinary, "-listen", ":" + strconv.Itoa(simPort), "-upstream", l.Address(sideServer) + ":" + strconv.Itoa(port),
 		"-scenario", c.Scenario, "-seed", strconv.FormatInt(c.Seed, 10), "-trace", traceDir + "/" + traceName}
 	if c.Protocol == cases.Hello {
 		simCmd = append(simCmd, "-tcp")
 	}
-	obs.Simulator = &results.Program{Impl: "netsim", Role: "simulator", Image: env.Images["netsim"], Command: simCmd}
+	obs.Simulator = &results.Program{Impl: "netsim", Role: "simulator", Image: simImage, Command: simCmd}
 	simStart := time.Now()
-	sim, err := env.Engine.Start(ctx, nw, containers.Spec{
-		Cell: c.ID(), Image: env.Images["netsim"], Cmd: simCmd, Aliases: []string{"sim"},
-		Binds: []containers.Bind{{Host: filepath.Join(dir, "trace"), Container: traceDir}},
-	})
+	sim, err := l.Launch(ctx, sideSim, "netsim", simImage, simCmd, false)
 	if err != nil {
 		return obs, err
 	}
-	started = append(started, sim)
-	obs.SimIP = sim.IP
+	obs.SimIP = l.IP(sideSim)
+	obs.TracePath = filepath.Join(l.Dir(sideSim), traceName)
 	if err := sim.WaitListening(ctx, proto, simPort, 10*time.Second, nil); err != nil {
 		env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
 		return obs, fmt.Errorf("network simulator did not start: %w\n%s", err, obs.Simulator.Stderr)
@@ -277,9 +269,9 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 
 	// 3. Client / sender, against the simulator.
 	cliRole := client.Manifest.Roles[c.ClientRole()]
-	cvars := map[string]string{"host": "sim", "port": strconv.Itoa(simPort), "lang": client.Manifest.Language}
+	cvars := map[string]string{"host": l.Address(sideSim), "port": strconv.Itoa(simPort), "lang": client.Manifest.Language}
 	if cliRole.NeedsIP {
-		cvars["host"] = sim.IP // MANIFEST-7
+		cvars["host"] = l.IP(sideSim) // MANIFEST-7
 	}
 	if c.Protocol == cases.RUDP {
 		cvars["file"] = inDir + "/" + inputName
@@ -288,13 +280,9 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	if err != nil {
 		return obs, err
 	}
-	obs.Client = &results.Program{Impl: client.Name, Role: string(c.ClientRole()), Image: env.Images[client.Name], Command: cliCmd}
-	cliSpec := containers.Spec{Cell: c.ID(), Image: env.Images[client.Name], Cmd: cliCmd, Aliases: []string{"client", "sender"}, Untrusted: true, Limits: env.Limits}
-	if c.Protocol == cases.RUDP {
-		cliSpec.Binds = []containers.Bind{{Host: filepath.Join(dir, "in"), Container: inDir, ReadOnly: true}}
-	}
+	obs.Client = &results.Program{Impl: client.Name, Role: string(c.ClientRole()), Image: clientImage, Command: cliCmd}
 	cliStart := time.Now()
-	cli, err := env.Engine.Start(ctx, nw, cliSpec)
+	cli, err := l.Launch(ctx, sideClient, client.Name, clientImage, cliCmd, true)
 	if err != nil {
 		if containers.IsCommandError(err) {
 			obs.ClientStartError = err.Error()
@@ -302,7 +290,6 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 		}
 		return obs, err
 	}
-	started = append(started, cli)
 	ex, err := cli.Wait(ctx, clientTimeout(c))
 	if err != nil {
 		return obs, err
@@ -324,8 +311,8 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	if err != nil {
 		return obs, err
 	}
+	env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
 	if simEx.Code != 0 {
-		env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
 		return obs, fmt.Errorf("network simulator exited with code %d: %s", simEx.Code, lastLines(obs.Simulator.Stderr, 5))
 	}
 	srvEx, err := srv.Stop(ctx, time.Second)
@@ -339,7 +326,6 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	}
 	env.collect(ctx, cli, obs.Client, cliStart, dir, "client")
 	env.collect(ctx, srv, obs.Server, t0, dir, "server")
-	env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
 	return obs, nil
 }
 
@@ -358,8 +344,8 @@ func clientFeatures(c cases.Cell, f []registry.Feature) []registry.Feature {
 }
 
 // collect fetches a program's output into the result and the cell folder.
-func (env *Env) collect(ctx context.Context, ct *containers.Container, p *results.Program, started time.Time, dir, who string) {
-	stdout, stderr, err := ct.Logs(ctx)
+func (env *Env) collect(ctx context.Context, ct program, p *results.Program, started time.Time, dir, who string) {
+	stdout, stderr, err := ct.Output(ctx)
 	if err != nil {
 		p.Stderr = "(the suite could not read this program's output: " + err.Error() + ")"
 		return
@@ -379,4 +365,19 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// keepArtifacts copies the input, output and trace of a pooled cell into
+// the cell's folder: the pool's folders are emptied by the next cell.
+func keepArtifacts(obs *judge.Observation, dir string) {
+	for src, dst := range map[string]string{
+		filepath.Dir(obs.InputPath): filepath.Join(dir, "in"),
+		obs.OutputDir:               filepath.Join(dir, "out"),
+		filepath.Dir(obs.TracePath): filepath.Join(dir, "trace"),
+	} {
+		if src == "" || src == "." || src == dst {
+			continue
+		}
+		copyDir(src, dst)
+	}
 }

@@ -21,6 +21,7 @@ type Built struct {
 	Images  map[string]string  `json:"images"` // impl name or "netsim" -> tag
 	Errors  map[string]string  `json:"errors"` // impl name -> why it cannot run
 	Impls   []results.ImplInfo `json:"impls"`
+	Agent   string             `json:"agent"` // host path of the agent binary for pooled hosts
 }
 
 // Parallel image builds: two at a time keeps a 2-core machine busy without
@@ -50,6 +51,10 @@ func BuildImages(ctx context.Context, cfg Config, impls []registry.Impl, used ma
 		return b, fmt.Errorf("network simulator image: %w", err)
 	}
 	b.Images["netsim"] = simTag
+	b.Agent = filepath.Join(cfg.ResultsDir, "bin", "agent")
+	if err := images.BuildGoBinary(ctx, cfg.Root, "./conformance/cmd/agent", b.Agent); err != nil {
+		return b, fmt.Errorf("agent: %w", err)
+	}
 
 	bases := &images.Bases{DockerDir: filepath.Join(cfg.Root, "docker"), Progress: progress, LogDir: logDir}
 	var mu sync.Mutex

@@ -33,6 +33,10 @@ type Config struct {
 	Expectations string   // INTEROP_EXPECTATIONS
 	ShardIndex   int      // INTEROP_SHARD="i/n", 1-based
 	ShardCount   int
+	// Executor is how programs run: "exec" (default: long-lived host
+	// containers per implementation, programs by docker exec) or
+	// "containers" (a container per program; slower, simplest to debug).
+	Executor string // INTEROP_EXECUTOR
 }
 
 // FromEnv reads the configuration. Unknown values are errors, not defaults.
@@ -50,6 +54,10 @@ func FromEnv() (Config, error) {
 	}
 	if c.Depth, err = cases.ParseDepth(envOr("INTEROP_DEPTH", string(cases.Standard))); err != nil {
 		return c, fmt.Errorf("INTEROP_DEPTH: %w", err)
+	}
+	c.Executor = envOr("INTEROP_EXECUTOR", "exec")
+	if c.Executor != "exec" && c.Executor != "containers" {
+		return c, fmt.Errorf("INTEROP_EXECUTOR=%q: want exec or containers", c.Executor)
 	}
 	c.Impls = splitComma(os.Getenv("INTEROP_ONLY"))
 	c.Scenarios = splitComma(os.Getenv("INTEROP_SCENARIOS"))

@@ -1,0 +1,201 @@
+package containers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
+)
+
+// AgentPath is where the agent binary (conformance/cmd/agent) is mounted
+// in every host container.
+const AgentPath = "/.interop-agent"
+
+// Host is a long-lived container whose programs are started with docker
+// exec: one container start amortised over every cell a Ginkgo process
+// runs for that implementation, instead of one per program.
+type Host struct {
+	*Container
+	resetDirs []string
+}
+
+// StartHost starts a host container: the image of an implementation with
+// the agent as its init process. s.Cmd is ignored; agentBin is the agent's
+// path on the Docker host; resetDirs are emptied by Reset.
+func (e *Engine) StartHost(ctx context.Context, n *Network, s Spec, agentBin string, resetDirs ...string) (*Host, error) {
+	s.Cmd = []string{AgentPath, "idle"}
+	s.Binds = append(append([]Bind{}, s.Binds...), Bind{Host: agentBin, Container: AgentPath, ReadOnly: true})
+	c, err := e.Start(ctx, n, s)
+	if err != nil {
+		return nil, err
+	}
+	return &Host{Container: c, resetDirs: resetDirs}, nil
+}
+
+// Reset stops every program in the host and empties its scratch folders,
+// so the next cell starts from nothing.
+func (h *Host) Reset(ctx context.Context) error {
+	p, err := h.Exec(ctx, append([]string{AgentPath, "reset", "/tmp"}, h.resetDirs...), "/", nil)
+	if err != nil {
+		return err
+	}
+	ex, err := p.Wait(ctx, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	if ex.Code != 0 || ex.TimedOut {
+		return fmt.Errorf("reset of %s failed (exit %d): %s", h.Spec.Image, ex.Code, p.stderr.Bytes())
+	}
+	return nil
+}
+
+// Proc is one program started in a host.
+type Proc struct {
+	h              *Host
+	id             string
+	PID            int // on the Docker host; 0 if unknown
+	mu             sync.Mutex
+	stdout, stderr Output
+	done           chan struct{}
+	started        time.Time
+}
+
+// Exec starts a program in the host and streams its output into bounded
+// buffers. The program runs as the host's user with its working directory.
+func (h *Host) Exec(ctx context.Context, cmd []string, workDir string, env map[string]string) (*Proc, error) {
+	opts := client.ExecCreateOptions{Cmd: cmd, WorkingDir: workDir, AttachStdout: true, AttachStderr: true, Env: []string{"HOME=/tmp"}}
+	if h.Spec.Untrusted {
+		opts.User = "65534:65534"
+	}
+	for k, v := range env {
+		opts.Env = append(opts.Env, k+"="+v)
+	}
+	cr, err := h.e.cli.ExecCreate(ctx, h.ID, opts)
+	if err != nil {
+		return nil, fmt.Errorf("exec %s in %s: %w", cmd[0], h.Spec.Image, err)
+	}
+	att, err := h.e.cli.ExecAttach(ctx, cr.ID, client.ExecAttachOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("attach to %s in %s: %w", cmd[0], h.Spec.Image, err)
+	}
+	p := &Proc{h: h, id: cr.ID, done: make(chan struct{}), started: time.Now()}
+	go func() {
+		defer close(p.done)
+		defer att.Close()
+		stdcopy.StdCopy(lockedCapture{p, &p.stdout}, lockedCapture{p, &p.stderr}, att.Reader)
+	}()
+	// The attach starts the process; its pid is known once it runs.
+	for i := 0; i < 200; i++ {
+		ins, err := h.e.cli.ExecInspect(ctx, cr.ID, client.ExecInspectOptions{})
+		if err == nil && ins.PID != 0 {
+			p.PID = ins.PID
+			break
+		}
+		select {
+		case <-p.done:
+			return p, nil // already over
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return p, nil
+}
+
+type lockedCapture struct {
+	p *Proc
+	o *Output
+}
+
+func (w lockedCapture) Write(b []byte) (int, error) {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	return capture{w.o}.Write(b)
+}
+
+// Output returns what the program wrote so far.
+func (p *Proc) Output() (stdout, stderr Output) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stdout, p.stderr
+}
+
+// Running reports whether the program is still running.
+func (p *Proc) Running(ctx context.Context) bool {
+	ins, err := p.h.e.cli.ExecInspect(ctx, p.id, client.ExecInspectOptions{})
+	return err == nil && ins.Running
+}
+
+// Wait waits for the program to exit, up to timeout; then it is killed and
+// TimedOut is set.
+func (p *Proc) Wait(ctx context.Context, timeout time.Duration) (Exit, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+		ex, err := p.Stop(ctx, 0)
+		ex.TimedOut = true
+		return ex, err
+	case <-ctx.Done():
+		p.Stop(context.WithoutCancel(ctx), 0)
+		return Exit{}, ctx.Err()
+	}
+	return p.exit(ctx)
+}
+
+func (p *Proc) exit(ctx context.Context) (Exit, error) {
+	// The stream can end a moment before the engine records the exit code.
+	for i := 0; i < 100; i++ {
+		ins, err := p.h.e.cli.ExecInspect(ctx, p.id, client.ExecInspectOptions{})
+		if err != nil {
+			return Exit{}, fmt.Errorf("inspect exec in %s: %w", p.h.Spec.Image, err)
+		}
+		if !ins.Running {
+			return Exit{Code: ins.ExitCode, OOMKilled: ins.ExitCode == 137 && p.h.oomKilled(ctx)}, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return Exit{}, fmt.Errorf("exec in %s: output ended but the program still runs", p.h.Spec.Image)
+}
+
+// Stop sends SIGTERM, waits up to grace, then SIGKILL. With no view into
+// the host's processes (remote engine), it resets the whole host.
+func (p *Proc) Stop(ctx context.Context, grace time.Duration) (Exit, error) {
+	if p.PID > 0 && syscall.Kill(p.PID, syscall.SIGTERM) == nil {
+		select {
+		case <-p.done:
+			return p.exit(ctx)
+		case <-time.After(grace):
+		}
+		syscall.Kill(p.PID, syscall.SIGKILL)
+		select {
+		case <-p.done:
+			return p.exit(ctx)
+		case <-time.After(5 * time.Second):
+		}
+	}
+	if err := p.h.Reset(ctx); err != nil {
+		return Exit{}, err
+	}
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		return Exit{}, fmt.Errorf("program in %s did not stop", p.h.Spec.Image)
+	}
+	return p.exit(ctx)
+}
+
+// Alive reports whether the host container still runs (an OOM kill of the
+// agent, or a `docker rm` from outside, ends it).
+func (h *Host) Alive(ctx context.Context) bool { return h.Running(ctx) }
+
+// ErrHostGone is wrapped when a host container disappeared mid-cell.
+var ErrHostGone = fmt.Errorf("host container is gone")
+
+func isGone(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "No such container") || strings.Contains(err.Error(), "is not running"))
+}
