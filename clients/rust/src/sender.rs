@@ -3,8 +3,8 @@
 //! selective acks.
 //!
 //! One thread, no async: the loop sends what the window allows, then waits
-//! for an ack with the socket's read timeout set to the moment the
-//! retransmission timer fires.
+//! for an ack with the socket's read timeout set to the next deadline (the
+//! retransmission timer, or the moment a packet becomes overdue for RACK).
 
 use crate::net::is_timeout;
 use crate::packet::{self, max_payload, Kind, Packet, MAX_DATAGRAM, WINDOW};
@@ -113,6 +113,7 @@ pub fn send<R: BufRead>(socket: &UdpSocket, input: R, config: &Config) -> io::Re
         recovery: None,
         rto: RtoEstimator::new(),
         timer: None,
+        rack_timer: None,
         last_progress: Instant::now(),
         stats: Stats::default(),
     };
@@ -129,11 +130,12 @@ struct Sender<'a, R> {
     cum: u64,                   // lowest unacked seqno: the last cumulative ack
     next_seq: u64,              // seqno of the next new packet
     end_sent: bool,
-    dups: u32,              // duplicate acks in a row (RUDP-42)
-    recovery: Option<u64>,  // while repairing a loss: next_seq when it began (NewReno)
-    rto: RtoEstimator,      // RUDP-41
-    timer: Option<Instant>, // when the retransmission timer fires
-    last_progress: Instant, // last time the cumulative ack advanced (RUDP-44)
+    dups: u32,                   // duplicate acks in a row (RUDP-42)
+    recovery: Option<u64>,       // while repairing a loss: next_seq when it began (NewReno)
+    rto: RtoEstimator,           // RUDP-41
+    timer: Option<Instant>,      // when the retransmission timer fires
+    rack_timer: Option<Instant>, // when a packet with later ones acked becomes overdue (RACK)
+    last_progress: Instant,      // last time the cumulative ack advanced (RUDP-44)
     stats: Stats,
 }
 
@@ -157,7 +159,12 @@ impl<R: BufRead> Sender<'_, R> {
                 ));
             }
             let now = Instant::now();
-            let wake = self.timer.unwrap_or(now + IDLE_WAIT).min(self.last_progress + self.config.give_up);
+            let wake = [self.timer, self.rack_timer, Some(self.last_progress + self.config.give_up)]
+                .iter()
+                .flatten()
+                .min()
+                .copied()
+                .unwrap_or(now + IDLE_WAIT);
             let wait = wake.saturating_duration_since(now).max(Duration::from_millis(1));
             self.socket.set_read_timeout(Some(wait))?;
             match self.socket.recv(&mut buf) {
@@ -168,15 +175,21 @@ impl<R: BufRead> Sender<'_, R> {
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
                 Err(e) => return Err(io::Error::new(e.kind(), format!("waiting for acks: {e}"))),
             }
+            if self.rack_timer.map_or(false, |t| Instant::now() >= t) {
+                self.detect_losses();
+            }
             if self.timer.map_or(false, |t| Instant::now() >= t) {
                 self.on_timeout();
             }
         }
     }
 
-    /// Sends new packets while fewer than WINDOW are unacked (RUDP-40).
+    /// Sends new packets while fewer than WINDOW are unacked (RUDP-40). Until
+    /// `start` is acked only `start` is sent: a receiver drops whatever arrives
+    /// before it (RUDP-11), so a lost `start` would take the window with it.
     fn fill_window(&mut self) -> io::Result<()> {
-        while !self.end_sent && self.next_seq < self.cum.saturating_add(WINDOW) {
+        let window = if self.cum == self.config.first_seq { 1 } else { WINDOW };
+        while !self.end_sent && self.next_seq < self.cum.saturating_add(window) {
             let seq = self.next_seq;
             if seq == u64::MAX {
                 // RUDP-3: the ack after this packet would not fit in 64 bits.
@@ -252,14 +265,8 @@ impl<R: BufRead> Sender<'_, R> {
         }
         if self.config.sack && ack.kind == Kind::Sack {
             self.mark_sacked(&ack);
-            self.repair_sack_holes();
         }
-        if self.dups == DUP_THRESHOLD && self.recovery.is_none() {
-            // RUDP-42: the 4th identical ack. The head is most likely lost.
-            self.enter_recovery();
-            self.stats.fast_retransmits += 1;
-            self.retransmit(0, "fast retransmit");
-        }
+        self.detect_losses();
     }
 
     /// The cumulative ack advanced from `self.cum` to `ack`.
@@ -304,22 +311,53 @@ impl<R: BufRead> Sender<'_, R> {
         }
     }
 
-    /// RUDP-32: a hole with DUP_THRESHOLD sacked packets above it is lost
-    /// (RFC 6675); retransmit it, once per recovery episode. Sacked packets
-    /// are never retransmitted.
-    fn repair_sack_holes(&mut self) {
+    /// Loss detection after every ack, so that losses are repaired without
+    /// waiting for the timer (RUDP-42, RUDP-32). A packet the receiver is not
+    /// known to hold is lost when packets sent after it are known to have
+    /// arrived (duplicate acks, or sacked packets above it), and either
+    /// - three of them did: the 4th identical ack, or 3 sacked above it (RFC
+    ///   6675); it is resent once per recovery episode; or
+    /// - it has been out longer than a round trip plus a margin for reordering
+    ///   (RACK, RFC 8985). That also repairs a loss whose duplicate acks were
+    ///   lost too, and a lost retransmission, without waiting for the timer.
+    ///
+    /// Sacked packets are never resent (RUDP-32).
+    fn detect_losses(&mut self) {
+        let reorder_window = self.reorder_window();
+        self.rack_timer = None;
         let mut sacked_above = 0;
         for i in (0..self.window.len()).rev() {
-            if self.window[i].sacked {
+            let p = &self.window[i];
+            if p.sacked {
                 sacked_above += 1;
-            } else if sacked_above >= DUP_THRESHOLD && !self.window[i].repaired {
+                continue;
+            }
+            // Duplicate acks only say that something after the head arrived.
+            let evidence = if i == 0 { sacked_above.max(self.dups) } else { sacked_above };
+            if evidence == 0 {
+                continue;
+            }
+            let due = reorder_window.map(|w| p.sent_at + w);
+            let overdue = due.map_or(false, |due| Instant::now() > due);
+            if let (Some(due), false) = (due, overdue) {
+                // Look again when it will be, even if no other ack arrives.
+                self.rack_timer = Some(self.rack_timer.map_or(due, |t| t.min(due)));
+            }
+            if overdue || (evidence >= DUP_THRESHOLD && !p.repaired) {
                 if self.recovery.is_none() {
                     self.enter_recovery();
                 }
                 self.stats.fast_retransmits += 1;
-                self.retransmit(i, "sack hole");
+                self.retransmit(i, "fast retransmit");
             }
         }
+    }
+
+    /// RACK's reordering window: how long a packet may still arrive after a
+    /// later one did, SRTT plus a quarter of it (at least 2 ms). None before
+    /// the first RTT sample: then only the duplicate-ack rule applies.
+    fn reorder_window(&self) -> Option<Duration> {
+        self.rto.srtt().map(|srtt| srtt + (srtt / 4).max(Duration::from_millis(2)))
     }
 
     /// The retransmission timer fired (RUDP-41): back off, and resend every

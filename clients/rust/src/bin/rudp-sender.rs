@@ -15,7 +15,7 @@ const USAGE: &str = "rudp-sender -a HOST -p PORT [-f FILE] [-k] [-d] [-t GIVE_UP
 
 fn main() {
     let (mut host, mut port, mut file) = (None, None, None);
-    let mut config = Config { sack: false, debug: false, give_up: Duration::from_secs(30), first_seq: random_start() };
+    let mut config = Config { sack: false, debug: false, give_up: Duration::from_secs(60), first_seq: random_start() };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
