@@ -2,19 +2,20 @@ package interop;
 
 /**
  * Retransmission timeout in the style of RFC 6298 (RUDP-41): it starts at 500 ms, follows the
- * smoothed round-trip time plus four times its variation once samples arrive, doubles on every
- * timeout, and stays between a floor and a ceiling. All times are in nanoseconds.
+ * smoothed round-trip time plus four times its variation once samples arrive, doubles when the
+ * sender backs off, and stays between a floor and a ceiling. All times are in nanoseconds.
  *
  * <p>The caller applies Karn's rule: it only feeds samples from packets sent exactly once,
- * because an ack for a retransmitted packet cannot say which copy it answers.
+ * because an ack for a retransmitted packet cannot say which copy it answers. It also decides
+ * when to back off: only when the path is silent (see RudpSender.onTimeout).
  */
 final class RtoEstimator {
     static final long INITIAL = 500_000_000L;
     /**
-     * Loopback RTTs are microseconds; the floor keeps a busy machine's scheduling delays from
-     * looking like loss.
+     * Loopback RTTs are microseconds; the floor (Linux's) keeps a busy machine's scheduling
+     * delays from looking like loss.
      */
-    static final long MIN = 100_000_000L;
+    static final long MIN = 200_000_000L;
     /**
      * Backoff ceiling. While the network is dead the sender still probes every second, so it
      * notices at once when the network comes back. A receiver drops a transfer after 10 s
@@ -40,12 +41,7 @@ final class RtoEstimator {
         return srtt;
     }
 
-    /**
-     * An ack arrived, so the path works: the backoff ends. RFC 6298 keeps it until the next
-     * RTT sample, but under heavy random loss Karn's rule leaves few samples, and the timeout
-     * would stay near its ceiling although the network is not dead, only lossy. The backoff
-     * is for silence: a blackout, or a receiver that is gone.
-     */
+    /** Cumulative progress: the path works, so a backoff ends (the reference does the same). */
     void resetBackoff() {
         rto = clamp(measured ? srtt + Math.max(GRANULARITY, 4 * rttvar) : INITIAL);
     }
@@ -63,7 +59,7 @@ final class RtoEstimator {
         rto = clamp(srtt + Math.max(GRANULARITY, 4 * rttvar));
     }
 
-    /** Exponential backoff after a timeout (RFC 6298 section 5.5). */
+    /** Exponential backoff after a timeout on a silent path (RFC 6298 section 5.5). */
     void backoff() {
         rto = clamp(2 * rto);
     }

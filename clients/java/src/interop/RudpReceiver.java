@@ -101,10 +101,14 @@ public final class RudpReceiver {
         }
         // Binds all addresses (RUDP-61).
         try (DatagramSocket socket = new DatagramSocket(port)) {
+            // Stopped by SIGTERM or SIGINT, a receiver exits 0 (RUDP-61); the JVM would say
+            // 143 or 130, "killed by a signal". Nothing needs saving: every packet is written
+            // to its .partial file as it is delivered.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> Runtime.getRuntime().halt(0)));
             new RudpReceiver(dir, (long) (timeout * 1e9), sack, debug).serve(socket);
         } catch (IOException e) {
             System.err.println("rudp receiver: " + e);
-            System.exit(1);
+            Runtime.getRuntime().halt(1); // not System.exit: the shutdown hook would make it 0
         }
     }
 

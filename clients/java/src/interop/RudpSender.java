@@ -17,7 +17,7 @@ import java.util.List;
 /**
  * Reliable file sender over UDP (spec/rudp.md).
  *
- * <pre>RudpSender -a HOST -p PORT [-f FILE] [-k] [-d]</pre>
+ * <pre>RudpSender -a HOST -p PORT [-f FILE] [-k] [-d] [-g GIVE_UP_SECONDS]</pre>
  *
  * <p>One thread, one socket: send what the window allows, then wait for an ack until the
  * retransmission timer expires. Packets are numbered by index 0..n-1 internally; the seqno on
@@ -25,7 +25,7 @@ import java.util.List;
  */
 public final class RudpSender {
     /** By default, give up after this long without the cumulative ack moving (RUDP-44). */
-    static final long GIVE_UP_NANOS = 30_000_000_000L;
+    static final double GIVE_UP_SECONDS = 60;
     /** Fast retransmit on the 3rd duplicate ack, i.e. the 4th identical one (RUDP-42). */
     static final int DUP_ACK_THRESHOLD = 3;
 
@@ -42,16 +42,17 @@ public final class RudpSender {
     private final long giveUpNanos;
 
     private final RtoEstimator rto = new RtoEstimator();
-    private final long[] sentAt; // time of the first transmission of each packet
+    private final long[] firstSentAt; // for RTT samples
+    private final long[] lastSentAt; // for telling old losses from copies still on their way
     private final BitSet resent = new BitSet(); // ever retransmitted: Karn's rule
     private final BitSet sacked = new BitSet(); // held by the receiver out of order (RUDP-32)
-    private final BitSet repaired = new BitSet(); // retransmitted in this recovery episode
     private int acked; // packets [0, acked) are cumulatively acked
     private int sent; // packets [0, sent) have been sent at least once
-    private int dupAcks;
-    private boolean inRecovery; // repairing a loss, until the ack passes `recover`
-    private int recover;
+    private int dupAcks; // identical acks in a row after the first (RUDP-42)
+    private boolean heardSinceTimeout; // any valid ack since the last timeout
     private long deadline; // retransmission timer, in System.nanoTime(); runs while acked < sent
+    private long lastAckAt; // when the last valid ack arrived
+    private boolean probed; // a tail loss probe was sent since the last progress
     private long lastProgress;
     private int transmissions;
 
@@ -65,13 +66,15 @@ public final class RudpSender {
         this.socket = socket;
         this.peer = peer;
         this.giveUpNanos = giveUpNanos;
-        this.sentAt = new long[chunks.size()];
+        this.firstSentAt = new long[chunks.size()];
+        this.lastSentAt = new long[chunks.size()];
     }
 
     public static void main(String[] args) {
         String host = null, path = null;
         int port = -1;
         boolean sack = false, debug = false;
+        double giveUp = GIVE_UP_SECONDS;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -80,14 +83,16 @@ public final class RudpSender {
                     case "-f" -> path = args[++i];
                     case "-k" -> sack = true;
                     case "-d" -> debug = true;
+                    case "-g" -> giveUp = Double.parseDouble(args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
-            if (host == null || port < 1 || port > 65535) {
+            if (host == null || port < 1 || port > 65535 || !(giveUp > 0)) {
                 throw new IllegalArgumentException("need -a HOST and -p PORT");
             }
         } catch (RuntimeException e) { // bad number, missing value, unknown option
-            System.err.println("usage: RudpSender -a HOST -p PORT [-f FILE] [-k] [-d]: " + e.getMessage());
+            System.err.println("usage: RudpSender -a HOST -p PORT [-f FILE] [-k] [-d] [-g GIVE_UP_SECONDS]: "
+                    + e.getMessage());
             System.exit(2);
         }
         try {
@@ -99,7 +104,7 @@ public final class RudpSender {
             // transfer apart from a stale one. Small enough never to wrap.
             long first = new SecureRandom().nextInt(1 << 30);
             try (DatagramSocket socket = new DatagramSocket()) {
-                RudpSender sender = new RudpSender(data, first, sack, debug, socket, peer, GIVE_UP_NANOS);
+                RudpSender sender = new RudpSender(data, first, sack, debug, socket, peer, (long) (giveUp * 1e9));
                 System.exit(sender.run() ? 0 : 1);
             }
         } catch (UnknownHostException e) {
@@ -139,13 +144,17 @@ public final class RudpSender {
         lastProgress = System.nanoTime();
         byte[] buffer = new byte[2048]; // longer than any valid datagram, so those are seen
         while (acked < n) {
-            // Never more than WINDOW packets at or beyond the cumulative ack (RUDP-40).
-            while (sent < n && sent < acked + Rudp.WINDOW) {
-                if (acked == sent) { // nothing in flight: start the timer (RFC 6298 5.1)
+            // Never more than WINDOW packets at or beyond the cumulative ack (RUDP-40). Start
+            // goes alone: a receiver drops whatever arrives before it (RUDP-11).
+            int window = acked == 0 ? 1 : Rudp.WINDOW;
+            while (sent < n && sent < acked + window) {
+                boolean idle = acked == sent;
+                transmit(sent, "new");
+                firstSentAt[sent] = lastSentAt[sent];
+                sent++;
+                if (idle) { // the first packet in flight starts the timer (RFC 6298 5.1)
                     deadline = System.nanoTime() + rto.rto();
                 }
-                sentAt[sent] = System.nanoTime();
-                transmit(sent++, "new");
             }
             long now = System.nanoTime();
             if (now - lastProgress > giveUpNanos) { // RUDP-44
@@ -157,7 +166,13 @@ public final class RudpSender {
                 onTimeout();
                 continue;
             }
-            socket.setSoTimeout((int) Math.max(1, (deadline - now) / 1_000_000));
+            long probeAt = probeAt();
+            if (now >= probeAt) {
+                probed = true;
+                retransmit(acked, "tail loss probe");
+                continue;
+            }
+            socket.setSoTimeout((int) Math.max(1, (Math.min(deadline, probeAt) - now) / 1_000_000));
             DatagramPacket datagram = new DatagramPacket(buffer, buffer.length);
             try {
                 socket.receive(datagram);
@@ -190,9 +205,8 @@ public final class RudpSender {
             log("ignore %s|%s", p.type(), Long.toUnsignedString(p.seqno()));
             return;
         }
-        // Any ack shows that the path works: it only loses packets, so a timeout's backoff
-        // ends here (RtoEstimator.resetBackoff). Only silence keeps backing off.
-        rto.resetBackoff();
+        heardSinceTimeout = true;
+        lastAckAt = System.nanoTime();
         if (index > acked) {
             onProgress((int) index);
         } else if (acked < sent) {
@@ -208,11 +222,9 @@ public final class RudpSender {
                     sacked.set((int) i);
                 }
             }
-            repairSackHoles();
-        } else if (dupAcks == DUP_ACK_THRESHOLD && !inRecovery) {
-            // The 4th identical ack: the packet after the ones it acks is most likely lost.
-            enterRecovery();
-            retransmit(acked, "fast retransmit");
+            repairHoles();
+        } else if (dupAcks > 0 && isLost(acked, dupAcks)) {
+            retransmit(acked, dupAcks + " duplicate acks");
         }
     }
 
@@ -223,52 +235,80 @@ public final class RudpSender {
         // oldest of them errs on the long side, the safe side for a timeout.
         int firstResent = resent.nextSetBit(acked);
         if (firstResent < 0 || firstResent >= cum) {
-            rto.sample(now - sentAt[acked]);
+            rto.sample(now - firstSentAt[acked]);
+        } else {
+            rto.resetBackoff();
         }
         acked = cum;
         dupAcks = 0;
+        probed = false;
         lastProgress = now;
         deadline = now + rto.rto(); // restart the timer for what is still in flight (RFC 6298 5.3)
         log("ack %d: %d of %d acked, rto %d ms", first + cum, cum, chunks.size(), rto.rto() / 1_000_000);
-        if (inRecovery && acked >= recover) {
-            inRecovery = false;
-        } else if (inRecovery && acked < sent) {
-            // A partial ack: a repair arrived, but the packet after it, sent before this ack
-            // was made, is still missing, so it was lost too: resend it now (NewReno, RFC
-            // 6582). Repairs several losses in a window one round trip each, not one timeout
-            // each.
-            retransmit(acked, "partial ack");
-        }
     }
 
     /**
-     * With SACK, a packet with at least 3 packets held above it is lost (RFC 6675, the same
-     * threshold as RUDP-42): resend it, once per recovery episode. Held packets are never
-     * resent (RUDP-32).
+     * Whether packet {@code i}, with {@code evidence} packets above it known to have arrived
+     * (duplicate acks, or packets listed in sacks), is lost and worth resending now:
+     * <ul>
+     *   <li>3 of them, and {@code i} was sent only once: the classic fast retransmit (RUDP-42);
+     *   <li>or any, and its last copy has been out for longer than a round trip plus a little
+     *       for reordering: it should have arrived by now (RACK, RFC 8985, which RUDP-42
+     *       allows). This repairs losses whose duplicate acks were lost too, and packets lost
+     *       twice; copies sent less than a round trip ago are left alone, since acks caused by
+     *       older packets say nothing about them.
+     * </ul>
      */
-    private void repairSackHoles() {
+    private boolean isLost(int i, int evidence) {
+        long srtt = rto.srtt();
+        long reorderWindow = srtt + Math.max(srtt / 4, 2_000_000L);
+        return (evidence >= DUP_ACK_THRESHOLD && !resent.get(i))
+                || System.nanoTime() - lastSentAt[i] > reorderWindow;
+    }
+
+    /**
+     * When to send a tail loss probe (after RFC 8985): when nothing at all has come back for
+     * two round trips since the oldest unacked packet was last sent, resend it once, rather
+     * than wait for the timer, whose 200 ms floor is a hundred round trips on a LAN. With a
+     * window of 5, a lost packet at the end of the window, or a lost repair, leaves no later
+     * packet to cause the duplicate acks that would reveal it. Not before the first RTT sample.
+     */
+    private long probeAt() {
+        if (probed || acked == sent || rto.srtt() == 0) {
+            return Long.MAX_VALUE;
+        }
+        long delay = Math.max(2 * rto.srtt(), 10_000_000L); // at least 10 ms, for busy machines
+        return Math.max(lastSentAt[acked], lastAckAt) + delay;
+    }
+
+    /**
+     * With SACK: resend each hole (a packet not held, below one that is) that {@link #isLost}
+     * finds lost, never a held one (RUDP-32).
+     */
+    private void repairHoles() {
         int heldAbove = 0;
         for (int i = sent - 1; i >= acked; i--) {
             if (sacked.get(i)) {
                 heldAbove++;
-            } else if (heldAbove >= DUP_ACK_THRESHOLD && !repaired.get(i)) {
-                if (!inRecovery) {
-                    enterRecovery();
-                }
-                retransmit(i, "sack hole");
+            } else if (heldAbove > 0 && isLost(i, heldAbove)) {
+                retransmit(i, "hole below " + heldAbove + " held");
             }
         }
     }
 
     /**
-     * The timer expired: back off (RUDP-41) and resend every packet in flight that the
-     * receiver lacks, as the course's Go-Back-N sender does: at most 5, and under heavy
-     * random loss each of them gets another chance at once. With SACK, held packets are
-     * skipped (RUDP-32); acked ones never are resent (RUDP-43).
+     * The timer expired. Back off (RUDP-41), but only if no ack at all came since the last
+     * expiry: a silent path (a blackout, or no receiver) needs ever rarer probes, while acks
+     * that come mean random loss, where doubling would only stretch every later wait. Then
+     * resend every packet in flight that the receiver lacks, as the course's Go-Back-N sender
+     * does: at most 5, and under heavy random loss each of them gets another chance at once.
+     * With SACK, held packets are skipped (RUDP-32); acked ones never are resent (RUDP-43).
      */
     private void onTimeout() {
-        rto.backoff();
-        enterRecovery();
+        if (!heardSinceTimeout) {
+            rto.backoff();
+        }
+        heardSinceTimeout = false;
         dupAcks = 0;
         for (int i = acked; i < sent; i++) {
             if (!sacked.get(i)) {
@@ -277,15 +317,8 @@ public final class RudpSender {
         }
     }
 
-    private void enterRecovery() {
-        inRecovery = true;
-        recover = sent;
-        repaired.clear();
-    }
-
     /** Resends packet {@code index}; the oldest unacked one gets a full timeout again. */
     private void retransmit(int index, String why) {
-        repaired.set(index);
         resent.set(index);
         transmit(index, why);
         if (index == acked) {
@@ -303,6 +336,7 @@ public final class RudpSender {
         } catch (IOException e) { // e.g. no route yet: same as a lost packet
             log("send failed: %s", e);
         }
+        lastSentAt[index] = System.nanoTime(); // after the send: the first one loads classes
     }
 
     private void log(String format, Object... args) {

@@ -167,7 +167,7 @@ final class RudpTest {
             daemon(() -> new RudpReceiver(dir, 10_000_000_000L, sack, false).serve(receiverSocket));
             daemon(() -> relay(relay, (InetSocketAddress) receiverSocket.getLocalSocketAddress(), new Random(2), loss));
             RudpSender sender = new RudpSender(file, 42, sack, false, senderSocket,
-                    (InetSocketAddress) relay.getLocalSocketAddress(), RudpSender.GIVE_UP_NANOS);
+                    (InetSocketAddress) relay.getLocalSocketAddress(), 60_000_000_000L);
             isTrue(sender.run(), "sender gave up");
             // The receiver sees the relay's address, so the file is named after it.
             return Files.readAllBytes(dir.resolve("127.0.0.1." + relay.getLocalPort()));
