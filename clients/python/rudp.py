@@ -8,7 +8,7 @@ byte >= 0x80, so it must never go through str.
 """
 
 import zlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_DATAGRAM = 1472  # RUDP-2: 1500-byte Ethernet MTU - 20 (IPv4) - 8 (UDP)
 WINDOW = 5  # RUDP-12 / RUDP-40: packets in flight, and the receive window
@@ -29,9 +29,11 @@ class MalformedDatagram(ValueError):
         self.error = error
 
 
-@dataclass(frozen=True)
-class Packet:
-    """One decoded datagram. For acks, ``seqno`` is the next expected seqno."""
+class Packet(NamedTuple):
+    """One decoded datagram. For acks, ``seqno`` is the next expected seqno.
+
+    (A NamedTuple rather than a dataclass: importing dataclasses costs more
+    startup time than all the rest of this program's imports together.)"""
 
     type: str
     seqno: int

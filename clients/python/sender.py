@@ -12,7 +12,6 @@ import random
 import socket
 import sys
 import time
-from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 import rudp
@@ -69,13 +68,14 @@ class GiveUp(Exception):
     """Too long without ack progress (RUDP-44)."""
 
 
-@dataclass
 class InFlight:
     """A packet sent but not yet cumulatively acked."""
 
-    datagram: bytes
-    sent_at: float
-    retransmitted: bool = False  # Karn's rule: then its ack gives no RTT sample
+    def __init__(self, datagram: bytes, sent_at: float) -> None:
+        self.datagram = datagram
+        self.sent_at = sent_at
+        self.retransmitted = False  # Karn's rule: then its ack gives no RTT sample
+        self.fast_retransmitted = False  # resent on evidence of loss, not by the timer
 
 
 def read_full(stream: BinaryIO, size: int) -> bytes:
@@ -176,19 +176,14 @@ class Sender:
             self.last_error = str(e)
             self.log(f"send {seqno} failed: {e}")
 
-    def retransmit(self, seqnos: list[int], why: str) -> None:
+    def retransmit(self, seqnos: list[int], why: str, fast: bool = False) -> None:
         now = time.monotonic()
         for seqno in seqnos:
             self.log(f"retransmit {seqno} ({why})")
             packet = self.in_flight[seqno]
-            packet.retransmitted, packet.sent_at = True, now
+            packet.retransmitted, packet.fast_retransmitted, packet.sent_at = True, fast, now
             self.transmit(seqno, packet.datagram)
         self.deadline = now + self.rtt.rto  # the repaired packets get a full timeout
-
-    def unsacked(self, below: int) -> list[int]:
-        """Packets in flight below ``below`` that the receiver does not hold.
-        Without -k we never know what it holds: all of them."""
-        return [s for s in sorted(self.in_flight) if s < below and s not in self.sacked]
 
     def on_timeout(self) -> None:
         """The oldest packet went unacked for an RTO: resend the whole window,
@@ -196,7 +191,8 @@ class Sender:
         is the course's Go-Back-N; it costs at most 5 packets (RUDP-40)."""
         self.rtt.backoff()  # RFC 6298 (5.5)
         self.dupacks = 0
-        self.retransmit(self.unsacked(below=self.next_seqno), f"timeout, rto now {self.rtt.rto:.3f} s")
+        unsacked = [s for s in sorted(self.in_flight) if s not in self.sacked]
+        self.retransmit(unsacked, f"timeout, rto now {self.rtt.rto:.3f} s")
 
     def on_ack(self, ack: rudp.Packet) -> None:
         """React to a valid ack/sack carrying the next seqno the receiver expects."""
@@ -207,13 +203,23 @@ class Sender:
             self.advance(ack.seqno)
         elif self.in_flight:  # a duplicate ack
             self.dupacks += 1
+            self.log(f"duplicate ack {ack.seqno} ({self.dupacks}), sacks {list(ack.sacks)}")
         # The latest sack is the truth: a receiver may have dropped what it held.
         self.sacked = {s for s in ack.sacks if self.base < s < self.next_seqno}
-        if self.dupacks == DUPACK_THRESHOLD:  # RUDP-42: the 4th identical ack
-            # The oldest packet is most likely lost. With -k, also every hole
-            # below the highest packet the receiver says it holds (RUDP-32).
-            holes = self.unsacked(below=max(self.sacked, default=self.base) + 1)
-            self.retransmit(holes, f"{self.dupacks} duplicate acks")
+        lost = [s for s in self.known_lost() if not self.in_flight[s].fast_retransmitted]
+        if lost:  # resend at once, without waiting for the timer; once per packet
+            self.retransmit(lost, "fast", fast=True)
+
+    def known_lost(self) -> list[int]:
+        """Packets that are lost by the evidence of the acks (RUDP-42, RUDP-32):
+        the oldest on the 3rd duplicate ack; with -k also every packet the
+        receiver lacks while it holds 3 sent after it (RFC 6675's IsLost)."""
+        lost = [self.base] if self.dupacks == DUPACK_THRESHOLD else []
+        for seqno in sorted(self.in_flight):
+            above = sum(1 for s in self.sacked if s > seqno)
+            if seqno not in self.sacked and above >= DUPACK_THRESHOLD and seqno not in lost:
+                lost.append(seqno)
+        return lost
 
     def advance(self, cumack: int) -> None:
         """A new cumulative ack: every packet below ``cumack`` has arrived and
