@@ -14,24 +14,41 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/testcontainers/testcontainers-go"
 )
 
 // HashDir is the content hash of a folder: every regular file's relative
 // path, mode and bytes, in sorted order, plus the extra strings (e.g. the
-// base image tag). .git and results folders are skipped.
+// base image tag). Files the folder's .dockerignore excludes are skipped,
+// exactly as they are left out of the build context, so a local build
+// folder (Rust's target/) never causes a rebuild; so are .git folders.
 func HashDir(dir string, extra ...string) (string, error) {
 	h := sha256.New()
 	for _, e := range extra {
 		fmt.Fprintf(h, "extra %q\n", e)
 	}
+	ignore, err := dockerignore(dir)
+	if err != nil {
+		return "", err
+	}
 	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "results") {
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() && d.Name() == ".git" {
 			return filepath.SkipDir
+		}
+		if rel != "." && ignore != nil {
+			if skip, _ := ignore.MatchesOrParentMatches(filepath.ToSlash(rel)); skip {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
 		}
 		if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
 			files = append(files, p)
@@ -65,6 +82,23 @@ func HashDir(dir string, extra ...string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// dockerignore reads the folder's .dockerignore, if any.
+func dockerignore(dir string) (*patternmatcher.PatternMatcher, error) {
+	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s/.dockerignore: %w", dir, err)
+	}
+	return patternmatcher.New(patterns)
 }
 
 // Build is one implementation image to build from a folder's Dockerfile.
