@@ -189,14 +189,21 @@ def run_server(port: int, challenge: bool) -> int:
 
 # ---- command line ---------------------------------------------------------------
 
+def port_number(text: str) -> int:
+    """argparse type for a port: an integer 0-65535 (0: let the kernel pick)."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return int(text)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Hello Internet over TCP.")
     roles = parser.add_subparsers(dest="role", required=True)  # HELLO-30
     client = roles.add_parser("client", help="send Hello, print the reply")
     client.add_argument("host", help="server host name or IP address")
-    client.add_argument("port", type=int)
+    client.add_argument("port", type=port_number)
     server = roles.add_parser("server", help="answer clients, concurrently, forever")
-    server.add_argument("port", type=int)
+    server.add_argument("port", type=port_number)
     server.add_argument("--challenge", action="store_true",
                         help='reply "Goodbye <ClientLanguage> from Python", print client IPs')
     args = parser.parse_args()

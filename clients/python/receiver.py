@@ -176,13 +176,16 @@ class Receiver:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Receive files over UDP (RUDP) into the current directory.")
-    parser.add_argument("-p", "--port", type=int, default=DEFAULT_PORT,
+    parser.add_argument("-p", "--port", type=rudp.port_number, default=DEFAULT_PORT,
                         help=f"UDP port to listen on (default {DEFAULT_PORT})")
     parser.add_argument("-t", "--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help=f"drop transfers idle this many seconds (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("-k", "--sack", action="store_true", help="selective acks (RUDP-30)")
     parser.add_argument("-d", "--debug", action="store_true", help="debug output on stderr")
-    return parser.parse_args()  # RUDP-61
+    args = parser.parse_args()  # RUDP-61
+    if args.timeout <= 0:
+        parser.error("argument -t/--timeout: must be more than 0 seconds")
+    return args
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ Every datagram is ``<type>|<seqno>|<data>|<checksum>`` (RUDP-1); acks are
 byte >= 0x80, so it must never go through str.
 """
 
+import argparse
 import zlib
 from typing import NamedTuple
 
@@ -126,3 +127,10 @@ def parse(datagram: bytes) -> Packet:
         raise MalformedDatagram("type", f"unknown packet type {kind!r}")
     seqno, _, data = fields.partition(b"|")
     return Packet(kind, parse_number(seqno), data)
+
+
+def port_number(text: str) -> int:
+    """argparse type for a port: an integer 0-65535 (0: let the kernel pick)."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return int(text)

@@ -242,7 +242,7 @@ class Sender:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Send a file reliably over UDP (RUDP).")
     parser.add_argument("-a", "--address", required=True, help="receiver host name or IP")
-    parser.add_argument("-p", "--port", required=True, type=int, help="receiver UDP port")
+    parser.add_argument("-p", "--port", required=True, type=rudp.port_number, help="receiver UDP port")
     parser.add_argument("-f", "--file", help="file to send (default: standard input)")
     parser.add_argument("-k", "--sack", action="store_true", help="selective acks (RUDP-30)")
     parser.add_argument("-d", "--debug", action="store_true", help="debug output on stderr")
@@ -263,10 +263,10 @@ def main() -> int:
     except OSError as e:
         return fail(f"cannot open {args.file}: {e.strerror}")
     with stream, socket.socket(family, kind, proto) as sock:
-        # connect() makes the kernel deliver only the receiver's datagrams to us.
-        sock.connect(address)
         first_seqno = random.randrange(1 << 20)  # RUDP-7: the sender picks it
         try:
+            # connect() makes the kernel deliver only the receiver's datagrams to us.
+            sock.connect(address)
             Sender(sock, stream, args.sack, args.debug, args.give_up, first_seqno).run()
         except GiveUp as e:
             return fail(f"giving up on {args.address} port {args.port}: {e}")
