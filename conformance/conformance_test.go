@@ -24,6 +24,7 @@ import (
 	"github.com/interop-suite/interop/conformance/containers"
 	"github.com/interop-suite/interop/conformance/images"
 	"github.com/interop-suite/interop/conformance/registry"
+	reports "github.com/interop-suite/interop/conformance/report"
 	"github.com/interop-suite/interop/conformance/results"
 	"github.com/interop-suite/interop/conformance/runner"
 	"github.com/interop-suite/interop/conformance/suite"
@@ -216,5 +217,8 @@ var _ = ReportAfterSuite("results.json", func(report Report) {
 		fmt.Fprintf(os.Stderr, "cannot write %s: %v\n", path, err)
 		return
 	}
-	fmt.Fprintf(os.Stderr, "\n%s\nwrote %s\n", suite.Summary(&run), path)
+	if err := reports.Render(&run, cfg.ResultsDir, reports.Options{}); err != nil {
+		fmt.Fprintf(os.Stderr, "cannot render the reports: %v\n", err)
+	}
+	fmt.Fprintf(os.Stderr, "\n%s\nwrote %s, report.md and report.html\n", suite.Summary(&run), path)
 })
