@@ -186,37 +186,36 @@ type udpFlow struct {
 	closed bool
 }
 
-type inbound struct {
-	dir  Dir
-	from netip.AddrPort // Fwd
-	fl   *udpFlow       // Rev
-	data []byte
-}
-
-// udpRelay is the state owned by the UDP loop goroutine.
+// udpRelay is the UDP relay's state. Each reader goroutine handles its
+// own datagrams under mu (no hand-off to another goroutine on the packet
+// path); a scheduler goroutine sends what Sim has queued when it is due.
+// Sends happen under mu too, so copies leave in the order Sim decided
+// (a held datagram after the one that let it go).
 type udpRelay struct {
 	*Relay
+	mu       sync.Mutex
 	sim      *Sim
-	in       chan inbound
-	stop     chan struct{}
-	wg       sync.WaitGroup
 	flows    map[netip.AddrPort]*udpFlow
 	byID     map[int]*udpFlow
 	nextID   int
 	up       netip.AddrPort
 	sendErrs int64
+	stopping bool
+
+	wake    chan struct{} // a departure may now be due earlier than the scheduler thinks
+	timerAt time.Duration // when the scheduler wakes next; -1: not set
+	wg      sync.WaitGroup
 }
 
 func (r *Relay) runUDP(ctx context.Context) map[string]int64 {
 	u := &udpRelay{
-		Relay: r,
-		sim:   NewSim(r.opts.Config, r.opts.Seed, r.opts.MaxPending, r.emit),
-		in:    make(chan inbound, 256),
-		stop:  make(chan struct{}),
-		flows: map[netip.AddrPort]*udpFlow{},
-		byID:  map[int]*udpFlow{},
+		Relay:   r,
+		sim:     NewSim(r.opts.Config, r.opts.Seed, r.opts.MaxPending, r.emit),
+		flows:   map[netip.AddrPort]*udpFlow{},
+		byID:    map[int]*udpFlow{},
+		wake:    make(chan struct{}, 1),
+		timerAt: -1,
 	}
-	resolved := make(chan netip.AddrPort, 1)
 	if a, err := netip.ParseAddrPort(r.opts.Upstream); err == nil {
 		u.up = a // a literal address needs no lookup, and must not race the first datagram
 	} else {
@@ -224,7 +223,9 @@ func (r *Relay) runUDP(ctx context.Context) map[string]int64 {
 		defer cancelResolve()
 		go func() {
 			if a, err := resolve(rctx, "udp", r.opts.Upstream, r.log); err == nil {
-				resolved <- a
+				u.mu.Lock()
+				u.up = a
+				u.mu.Unlock()
 			}
 		}()
 	}
@@ -233,46 +234,61 @@ func (r *Relay) runUDP(ctx context.Context) map[string]int64 {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	var timerAt time.Duration = -1
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
-		case p := <-u.in:
-			u.handle(p)
-			for range 64 { // take what is already queued before timers
-				select {
-				case p = <-u.in:
-					u.handle(p)
-					continue
-				default:
-				}
-				break
-			}
-		case a := <-resolved:
-			u.up = a
 		case <-timer.C:
-			timerAt = -1
+		case <-u.wake:
 		case <-tick.C:
 			if r.tw != nil {
 				r.tw.Flush()
 			}
+			u.mu.Lock()
 			u.expire()
+			u.mu.Unlock()
 		case <-ctx.Done():
 			return u.shutdown()
 		}
-		now := time.Since(r.start)
-		for _, dep := range u.sim.Due(now) {
-			u.send(dep)
+		u.mu.Lock()
+		u.sendDue()
+		next, ok := u.sim.NextDue()
+		if !ok {
+			next = -1
 		}
-		if next, ok := u.sim.NextDue(); ok && next != timerAt {
+		u.timerAt = next
+		u.mu.Unlock()
+		if ok {
 			timer.Reset(next - time.Since(r.start))
-			timerAt = next
 		}
 	}
 }
 
-// read copies datagrams from c into the loop until c is closed.
+// sendDue sends every copy that is due. Called with mu held.
+func (u *udpRelay) sendDue() {
+	for _, dep := range u.sim.Due(time.Since(u.start)) {
+		u.send(dep)
+	}
+}
+
+// bufPool holds read buffers for datagrams up to 2 KB (every RUDP
+// datagram), so the packet path does not allocate one per datagram.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+func getBuf(n int) []byte {
+	if n > 2048 {
+		return make([]byte, n)
+	}
+	return (*bufPool.Get().(*[]byte))[:n]
+}
+
+func putBuf(b []byte) {
+	if cap(b) == 2048 {
+		bufPool.Put(&b)
+	}
+}
+
+// read handles datagrams from c until c is closed.
 func (u *udpRelay) read(d Dir, c *net.UDPConn, fl *udpFlow) {
 	defer u.wg.Done()
 	buf := make([]byte, 64<<10)
@@ -287,35 +303,52 @@ func (u *udpRelay) read(d Dir, c *net.UDPConn, fl *udpFlow) {
 			// to act on.
 			continue
 		}
-		p := inbound{dir: d, from: from, fl: fl, data: append([]byte(nil), buf[:n]...)}
-		select {
-		case u.in <- p:
-		case <-u.stop:
+		data := getBuf(n)
+		copy(data, buf[:n])
+		u.mu.Lock()
+		if u.stopping {
+			u.mu.Unlock()
 			return
 		}
+		if d == Fwd {
+			u.handleFwd(from, data)
+		} else {
+			u.handleRev(fl, data)
+		}
+		// The timer may be later than a departure just queued.
+		if next, ok := u.sim.NextDue(); ok && (u.timerAt < 0 || next < u.timerAt) {
+			u.timerAt = next
+			select {
+			case u.wake <- struct{}{}:
+			default:
+			}
+		}
+		u.mu.Unlock()
 	}
 }
 
-func (u *udpRelay) handle(p inbound) {
-	now := time.Since(u.start)
-	if p.dir == Rev {
-		if p.fl.closed {
-			return
-		}
-		p.fl.last = now
-		for _, dep := range u.sim.Arrive(now, p.fl.id, Rev, p.data, "") {
-			u.send(dep)
-		}
+func (u *udpRelay) handleRev(fl *udpFlow, data []byte) {
+	if fl.closed {
 		return
 	}
-	from := netip.AddrPortFrom(p.from.Addr().Unmap(), p.from.Port())
+	now := time.Since(u.start)
+	fl.last = now
+	for _, dep := range u.sim.Arrive(now, fl.id, Rev, data, "") {
+		u.send(dep)
+	}
+	u.sendDue()
+}
+
+func (u *udpRelay) handleFwd(from netip.AddrPort, data []byte) {
+	now := time.Since(u.start)
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	fl := u.flows[from]
 	if fl == nil {
 		if len(u.flows) >= u.opts.MaxFlows {
 			u.expire()
 		}
 		if len(u.flows) >= u.opts.MaxFlows {
-			u.sim.Arrive(now, -1, Fwd, p.data, fmt.Sprintf("too many clients (max %d)", u.opts.MaxFlows))
+			u.sim.Arrive(now, -1, Fwd, data, fmt.Sprintf("too many clients (max %d)", u.opts.MaxFlows))
 			return
 		}
 		fl = &udpFlow{id: u.nextID, client: from}
@@ -329,9 +362,11 @@ func (u *udpRelay) handle(p inbound) {
 	if fl.conn == nil {
 		force = u.dialUpstream(fl)
 	}
-	for _, dep := range u.sim.Arrive(now, fl.id, Fwd, p.data, force) {
+	for _, dep := range u.sim.Arrive(now, fl.id, Fwd, data, force) {
 		u.send(dep)
 	}
+	// A held datagram released by this one is due now: send it after.
+	u.sendDue()
 }
 
 // dialUpstream opens the flow's upstream socket, or says why it cannot.
@@ -368,6 +403,8 @@ func (u *udpRelay) send(dep *Departure) {
 		}
 		u.sendErrs++
 	}
+	putBuf(dep.Data)
+	dep.Data = nil
 }
 
 // expire forgets flows idle for FlowIdle with nothing pending.
@@ -392,11 +429,13 @@ func (u *udpRelay) closeFlow(fl *udpFlow) {
 }
 
 func (u *udpRelay) shutdown() map[string]int64 {
-	close(u.stop)
+	u.mu.Lock()
+	u.stopping = true
 	u.udp.Close()
 	for _, fl := range u.flows {
 		u.closeFlow(fl)
 	}
+	u.mu.Unlock()
 	u.wg.Wait()
 	u.sim.Cancel(time.Since(u.start))
 	counts := map[string]int64{"flows": int64(u.nextID), "send_errors": u.sendErrs}

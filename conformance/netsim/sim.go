@@ -32,7 +32,9 @@ type Sim struct {
 	flows   map[int]*simFlow
 	pending depHeap
 	order   uint64
-	due     []*Departure
+	due     []*Departure // reused by Due
+	out     []*Departure // reused by Arrive
+	ev      trace.Event  // reused for every event: emit must not keep it
 	counts  [2]DirCounts
 }
 
@@ -77,7 +79,8 @@ type pipe struct {
 }
 
 // NewSim returns a simulator for cfg (normalised and validated by the
-// caller). emit receives every trace event; it may be nil.
+// caller). emit receives every trace event; it may be nil, and must not
+// keep the pointer (the event is reused).
 func NewSim(cfg Config, seed uint64, maxPending int, emit func(*trace.Event)) *Sim {
 	if maxPending <= 0 {
 		maxPending = DefaultMaxPending
@@ -118,7 +121,8 @@ func (s *Sim) NextDue() (time.Duration, bool) {
 }
 
 // Arrive decides the fate of a datagram read at now, records it, and
-// returns the copies to send at once. Later copies come out of Due. A
+// returns the copies to send at once (the slice is reused by the next
+// call). Later copies come out of Due. A
 // non-empty forceDrop drops the datagram for that reason (the relay uses
 // it when it cannot send), still counting it in the packet index.
 // Arrive takes ownership of data.
@@ -138,8 +142,9 @@ func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop 
 	}
 
 	h := describe(data)
-	ev := trace.Event{T: trace.Millis(now), Flow: flow, Dir: d.String(), Idx: idx, Size: len(data)}
-	h.fill(&ev)
+	ev := &s.ev
+	*ev = trace.Event{T: trace.Millis(now), Flow: flow, Dir: d.String(), Idx: idx, Size: len(data)}
+	h.fill(ev)
 	dc := newDice(s.seed, flow, d, idx)
 	l := s.cfg.Link(d)
 
@@ -162,7 +167,7 @@ func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop 
 	if reason != "" {
 		s.counts[d].Dropped++
 		ev.Action, ev.Detail = trace.Dropped, reason
-		s.emit(&ev)
+		s.emit(ev)
 		return nil
 	}
 
@@ -172,7 +177,8 @@ func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop 
 	}
 	// Clone before anything is changed: a copy never shares bytes with
 	// another, so corrupting one leaves the other as the peer sent it.
-	deps := make([]*Departure, copies)
+	var depsArr [2]*Departure
+	deps := depsArr[:copies]
 	for c := range deps {
 		buf := data
 		if c > 0 {
@@ -250,9 +256,10 @@ func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop 
 	if survivors == 0 {
 		s.counts[d].Dropped++
 	}
-	s.emit(&ev)
+	s.emit(ev)
 
-	var out, heldNow []*Departure
+	out := s.out[:0]
+	var heldNow []*Departure
 	for _, dep := range deps {
 		if dep.Data == nil {
 			continue
@@ -275,6 +282,7 @@ func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop 
 		}
 	}
 	p.held = append(p.held, heldNow...)
+	s.out = out
 	return out
 }
 
@@ -334,7 +342,7 @@ func (s *Sim) Cancel(now time.Duration) {
 		s.counts[dep.Dir].Cancelled++
 		ev := s.copyEvent(now, dep, trace.Cancelled)
 		ev.Detail = "netsim stopped before it was due"
-		s.emit(&ev)
+		s.emit(ev)
 	}
 	for _, f := range s.flows {
 		for i := range f.pipes {
@@ -348,13 +356,14 @@ func (s *Sim) release(now time.Duration, dep *Departure) {
 	if dep.note != "" {
 		ev.Detail = "corrupted: " + dep.note
 	}
-	s.emit(&ev)
+	s.emit(ev)
 }
 
-func (s *Sim) copyEvent(now time.Duration, dep *Departure, action string) trace.Event {
-	ev := trace.Event{T: trace.Millis(now), Flow: dep.Flow, Dir: dep.Dir.String(), Idx: dep.Idx,
+func (s *Sim) copyEvent(now time.Duration, dep *Departure, action string) *trace.Event {
+	ev := &s.ev
+	*ev = trace.Event{T: trace.Millis(now), Flow: dep.Flow, Dir: dep.Dir.String(), Idx: dep.Idx,
 		Action: action, Copy: dep.Copy, Size: len(dep.Data)}
-	dep.hdr.fill(&ev)
+	dep.hdr.fill(ev)
 	return ev
 }
 
