@@ -40,6 +40,7 @@ type Relay struct {
 
 	udp *net.UDPConn
 	tcp *net.TCPListener
+	up  netip.AddrPort // the upstream, if it resolved at Listen
 }
 
 // Listen checks the configuration, binds the listening socket and writes
@@ -86,6 +87,9 @@ func Listen(o Options) (*Relay, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("netsim listen %s %q: %w", o.Config.Mode, o.Listen, err)
+	}
+	if o.Config.Mode == ModeUDP {
+		r.up = lookupOnce(o.Upstream)
 	}
 	r.start = time.Now()
 	if o.Trace != nil {
@@ -148,22 +152,44 @@ func (r *Relay) emit(e *trace.Event) {
 	}
 }
 
+// lookup resolves hostport ("name:port" or "ip:port") to one address.
+func lookup(ctx context.Context, hostport string) (netip.AddrPort, error) {
+	if a, err := netip.ParseAddrPort(hostport); err == nil {
+		return a, nil
+	}
+	host, port, _ := net.SplitHostPort(hostport)
+	pn, err := net.DefaultResolver.LookupPort(ctx, "udp", port)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return netip.AddrPortFrom(addrs[0].Unmap(), uint16(pn)), nil // LookupNetIP never returns none without an error
+}
+
+// lookupOnce resolves hostport now if it can within a second: then the
+// first datagrams need not wait for the retrying resolver. In the suite
+// the receiver is up before netsim starts, so this is the usual path.
+func lookupOnce(hostport string) netip.AddrPort {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	a, _ := lookup(ctx, hostport)
+	return a
+}
+
 // resolve looks the upstream up until it succeeds: in the suite the
 // receiver's container may start after netsim, and its name does not
 // resolve until then.
-func resolve(ctx context.Context, network, hostport string, lg *log.Logger) (netip.AddrPort, error) {
+func resolve(ctx context.Context, hostport string, lg *log.Logger) (netip.AddrPort, error) {
 	for attempt := 0; ; attempt++ {
-		host, port, _ := net.SplitHostPort(hostport)
-		pn, err := net.DefaultResolver.LookupPort(ctx, network, port)
-		var addrs []netip.Addr
+		a, err := lookup(ctx, hostport)
 		if err == nil {
-			addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		}
-		if err == nil && len(addrs) > 0 {
 			if attempt > 0 {
 				lg.Printf("upstream %s resolved after %d retries", hostport, attempt)
 			}
-			return netip.AddrPortFrom(addrs[0].Unmap(), uint16(pn)), nil
+			return a, nil
 		}
 		if attempt == 0 {
 			lg.Printf("upstream %s does not resolve yet (%v); retrying", hostport, err)
@@ -216,13 +242,13 @@ func (r *Relay) runUDP(ctx context.Context) map[string]int64 {
 		wake:    make(chan struct{}, 1),
 		timerAt: -1,
 	}
-	if a, err := netip.ParseAddrPort(r.opts.Upstream); err == nil {
-		u.up = a // a literal address needs no lookup, and must not race the first datagram
+	if r.up.IsValid() {
+		u.up = r.up
 	} else {
 		rctx, cancelResolve := context.WithCancel(ctx)
 		defer cancelResolve()
 		go func() {
-			if a, err := resolve(rctx, "udp", r.opts.Upstream, r.log); err == nil {
+			if a, err := resolve(rctx, r.opts.Upstream, r.log); err == nil {
 				u.mu.Lock()
 				u.up = a
 				u.mu.Unlock()
