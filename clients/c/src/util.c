@@ -65,7 +65,8 @@ int bind_all_addresses(int socktype, int port)
         struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port),
                                   .sin6_addr = IN6ADDR_ANY_INIT};
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); /* dual stack */
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (socktype == SOCK_STREAM) /* restart at once despite old connections */
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         if (bind(fd, (struct sockaddr *)&a6, sizeof a6) == 0)
             return fd;
         if (errno != EADDRNOTAVAIL && errno != EAFNOSUPPORT)
@@ -77,7 +78,8 @@ int bind_all_addresses(int socktype, int port)
         err(1, "socket");
     struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port),
                              .sin_addr.s_addr = htonl(INADDR_ANY)};
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (socktype == SOCK_STREAM)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&a4, sizeof a4) != 0)
         err(1, "bind to port %d", port);
     return fd;
