@@ -80,3 +80,83 @@ class RttEstimatorTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FakeSocket:
+    """Records the seqnos the sender sends."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, datagram):
+        self.sent.append(rudp.parse(datagram).seqno)
+
+
+class SenderLogicTest(unittest.TestCase):
+    """The sender's reactions to acks and timeouts, without a network."""
+
+    def sender(self, sack=False, packets=20):
+        data = b"x" * (rudp.max_payload("data", 100) * packets)
+        stream = io.BufferedReader(io.BytesIO(data))
+        self.sock = FakeSocket()
+        s = sender.Sender(self.sock, stream, sack, False, 60, first_seqno=0)
+        s.fill_window()
+        return s
+
+    def ack(self, s, cum, sacks=None):
+        self.sock.sent.clear()
+        s.on_ack(rudp.parse(rudp.encode_ack(cum, sacks)))
+        return self.sock.sent
+
+    def test_window_of_five(self):  # RUDP-40
+        s = self.sender()
+        self.assertEqual(self.sock.sent, [0, 1, 2, 3, 4])
+        self.ack(s, 2)
+        s.fill_window()
+        self.assertEqual(self.sock.sent, [5, 6])  # seqnos below 2 + 5 only
+
+    def test_fast_retransmit_on_third_duplicate(self):  # RUDP-42
+        s = self.sender()
+        self.ack(s, 1)
+        self.assertEqual(self.ack(s, 1), [])
+        self.assertEqual(self.ack(s, 1), [])
+        self.assertEqual(self.ack(s, 1), [1])  # the 4th identical ack
+        self.assertEqual(self.ack(s, 1), [])  # once, not on every later duplicate
+
+    def test_stale_and_impossible_acks_are_ignored(self):
+        s = self.sender()
+        self.ack(s, 3)
+        for cum in (2, 9):
+            self.assertEqual(self.ack(s, cum), [])
+        self.assertEqual((s.base, s.dupacks), (3, 0))
+
+    def test_timeout_resends_window_but_not_sacked(self):  # RUDP-32
+        s = self.sender(sack=True)
+        self.ack(s, 0, [2, 3])
+        self.sock.sent.clear()
+        s.on_timeout()
+        self.assertEqual(self.sock.sent, [0, 1, 4])
+        self.assertEqual(s.rtt.rto, 1.0)  # 500 ms doubled
+
+    def test_sack_holes_resent_when_three_later_are_held(self):  # RFC 6675, RUDP-32
+        s = self.sender(sack=True)
+        self.assertEqual(self.ack(s, 0, [2, 3]), [])
+        self.assertEqual(self.ack(s, 0, [2, 3, 4]), [0, 1])  # both have 3 held above
+
+    def test_timeout_without_sack_is_go_back_n(self):
+        s = self.sender()
+        self.ack(s, 2)
+        s.fill_window()
+        self.sock.sent.clear()
+        s.on_timeout()
+        self.assertEqual(self.sock.sent, [2, 3, 4, 5, 6])  # never 0 or 1: acked (RUDP-43)
+
+    def test_end_and_completion(self):  # RUDP-45
+        s = self.sender(packets=2)
+        end = s.end_seqno
+        self.assertEqual(self.sock.sent[-1], end)  # all fits in the first window
+        self.ack(s, end)
+        self.assertLessEqual(s.base, s.end_seqno)  # not done: end itself is not acked
+        self.ack(s, end + 1)
+        self.assertGreater(s.base, s.end_seqno)  # run() stops here
+        self.assertEqual((s.in_flight, s.deadline), ({}, None))  # timer stopped
