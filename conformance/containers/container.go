@@ -294,7 +294,7 @@ func (p *Proc) WaitListening(ctx context.Context, proto string, port int, timeou
 			return 0, false, ex.Code, err
 		default:
 		}
-		pid := p.PID
+		pid := p.pid(ctx)
 		if pid == 0 {
 			pid = p.h.pid(ctx)
 		}

@@ -40,7 +40,15 @@ func (e *Engine) StartHost(ctx context.Context, n *Network, s Spec, agentBin str
 // Reset stops every program in the host and empties its scratch folders,
 // so the next cell starts from nothing.
 func (h *Host) Reset(ctx context.Context) error {
-	p, err := h.Exec(ctx, append([]string{AgentPath, "reset", "/tmp"}, h.resetDirs...), "/", nil)
+	return h.agentReset(ctx, append([]string{"/tmp"}, h.resetDirs...)...)
+}
+
+// KillAll stops every program in the host and keeps the files (the
+// judge still has to read them).
+func (h *Host) KillAll(ctx context.Context) error { return h.agentReset(ctx) }
+
+func (h *Host) agentReset(ctx context.Context, dirs ...string) error {
+	p, err := h.Exec(ctx, append([]string{AgentPath, "reset"}, dirs...), "/", nil)
 	if err != nil {
 		return err
 	}
@@ -162,10 +170,26 @@ func (p *Proc) exit(ctx context.Context) (Exit, error) {
 	return Exit{}, fmt.Errorf("exec in %s: output ended but the program still runs", p.h.Spec.Image)
 }
 
+// pid returns the program's pid on the Docker host, asking the engine
+// again when it was not known yet at start (a loaded machine).
+func (p *Proc) pid(ctx context.Context) int {
+	if p.PID == 0 {
+		if ins, err := p.h.e.cli.ExecInspect(ctx, p.id, client.ExecInspectOptions{}); err == nil {
+			p.PID = ins.PID
+		}
+	}
+	return p.PID
+}
+
 // Stop sends SIGTERM, waits up to grace, then SIGKILL. With no view into
-// the host's processes (remote engine), it resets the whole host.
+// the host's processes (remote engine), it stops every program in the host.
 func (p *Proc) Stop(ctx context.Context, grace time.Duration) (Exit, error) {
-	if p.PID > 0 && syscall.Kill(p.PID, syscall.SIGTERM) == nil {
+	select {
+	case <-p.done:
+		return p.exit(ctx)
+	default:
+	}
+	if pid := p.pid(ctx); pid > 0 && syscall.Kill(pid, syscall.SIGTERM) == nil {
 		select {
 		case <-p.done:
 			return p.exit(ctx)
@@ -178,7 +202,7 @@ func (p *Proc) Stop(ctx context.Context, grace time.Duration) (Exit, error) {
 		case <-time.After(5 * time.Second):
 		}
 	}
-	if err := p.h.Reset(ctx); err != nil {
+	if err := p.h.KillAll(ctx); err != nil {
 		return Exit{}, err
 	}
 	select {

@@ -12,12 +12,29 @@ import (
 	"github.com/interop-suite/interop/conformance/results"
 )
 
+// level is how much of a cell the page holds.
+type level int
+
+const (
+	// brief: a line per seed (verdict, figures, links). For passes and
+	// unsupported cells once the budget is spent.
+	brief level = iota
+	// compact: reasons, leniencies, failing findings, commands and links.
+	// For failures and lenient passes once the budget is spent.
+	compact
+	// rich: everything, logs and plots included, while the budget lasts.
+	rich
+)
+
+func (l level) String() string { return [...]string{"brief", "compact", "rich"}[l] }
+
 // groupView is what the detail template of one matrix cell needs.
 type groupView struct {
-	G    *Group
-	Rich bool // logs, every finding and the plot; otherwise the essentials and links
-	Runs []runView
-	Bug  string
+	G     *Group
+	Level level
+	Rich  bool // logs, every finding and the plot
+	Runs  []runView
+	Bug   string
 }
 
 // runView is one seed of a cell.
@@ -25,6 +42,7 @@ type runView struct {
 	R          *results.Result
 	Class      Class
 	Rich       bool // see groupView.Rich
+	Explain    bool // a compact view gives this seed a section of its own: it did not pass strictly
 	Open       bool // expanded when the detail opens
 	Reason     []Span
 	Leniencies [][]Span
@@ -118,10 +136,21 @@ func artifactLink(base, artifacts string, elem ...string) string {
 	return path.Join(append([]string{base, artifacts}, elem...)...)
 }
 
-// newRunView prepares one seed. plot is the series JSON when the budget
-// allows a plot, note why not otherwise.
-func (b *builder) newRunView(r *results.Result, rich bool) runView {
-	v := runView{R: r, Class: ClassOf(r), Rich: rich, Reason: splitReqs(strings.TrimSpace(r.Reason))}
+// newRunView prepares one seed at the given level of detail.
+//
+// plotWorthy says whether a rich view draws this seed's plot: each trace
+// costs a few KiB of the page and a few ms to read, so a group plots its
+// worst seed and every seed that did not pass strictly, not the seeds that
+// look like the first.
+func (b *builder) newRunView(r *results.Result, lv level, plotWorthy bool) runView {
+	rich := lv == rich
+	v := runView{R: r, Class: ClassOf(r), Rich: rich}
+	v.Explain = lv == compact && v.Class != ClassPass && v.Class != ClassUnsupported
+	reason := strings.TrimSpace(r.Reason)
+	if !rich {
+		reason = capText(reason, compactReasonLines, compactReasonBytes)
+	}
+	v.Reason = splitReqs(reason)
 	v.Open = v.Class != ClassPass && v.Class != ClassUnsupported
 	for _, l := range r.Leniencies {
 		v.Leniencies = append(v.Leniencies, splitReqs(l))
@@ -130,16 +159,19 @@ func (b *builder) newRunView(r *results.Result, rich bool) runView {
 		v.ResultFile = v.Folder + "/result.json"
 		v.TraceFile = v.Folder + "/trace/trace.jsonl"
 	}
+	if v.Transfer = b.transferView(r); lv == brief {
+		return v
+	}
 	for _, p := range []struct {
 		who string
 		p   *results.Program
 	}{{"client", r.Client}, {"server", r.Server}, {"simulator", r.Simulator}} {
-		if p.p == nil {
+		if p.p == nil || !rich {
 			continue
 		}
 		pv := programView{Who: p.who, P: p.p, Command: shellQuote(p.p.Command)}
 		pv.Status, pv.OK = programStatus(p.p, p.who)
-		if rich {
+		{
 			for _, s := range []struct {
 				name  string
 				text  string
@@ -162,20 +194,52 @@ func (b *builder) newRunView(r *results.Result, rich bool) runView {
 		}
 		v.Findings = append(v.Findings, findingView{F: f, Req: splitReqs(f.Requirement), Detail: splitReqs(f.Detail)})
 	}
-	if r.Transfer != nil {
-		t := &transferView{T: r.Transfer, OutputMatch: r.Transfer.OutputSHA256 != "" && r.Transfer.OutputSHA256 == r.Transfer.InputSHA256}
-		if ref := b.refs[refKey{MatrixKey{string(r.Cell.Protocol), r.Cell.Scenario, r.Cell.Feature, r.Cell.Size}, r.Cell.Seed}]; ref != nil && ref != r && ref.Transfer != nil {
-			t.Ref = ref.Transfer
-			t.Ratio = relativeTime(r, ref)
-		}
-		v.Transfer = t
-	}
-	if rich {
+	if rich && plotWorthy {
 		v.Plot, v.PlotNote = b.plotJSON(r)
+	} else if rich && r.Cell.Protocol == "rudp" {
+		v.PlotNote = "the plot is drawn for the cell's worst seed and for every seed that did not pass strictly; render this cell alone with -only for this one"
 	} else if r.Transfer != nil {
 		v.PlotNote = "not embedded, to keep this file small: render this cell alone with -only (see the reproduce section)"
 	}
 	return v
+}
+
+// A compact view quotes this much of a reason; the judge's reasons end
+// with log tails, which the cell's files have in full.
+const (
+	compactReasonLines = 12
+	compactReasonBytes = 1200
+)
+
+// capText keeps the first lines of s, at most maxBytes of them, and says
+// where the rest is.
+func capText(s string, maxLines, maxBytes int) string {
+	lines := strings.SplitAfter(s, "\n")
+	cut := len(lines) > maxLines
+	if cut {
+		lines = lines[:maxLines]
+	}
+	out := strings.Join(lines, "")
+	if len(out) > maxBytes {
+		out, cut = strings.ToValidUTF8(out[:maxBytes], ""), true
+	}
+	if cut {
+		out = strings.TrimRight(out, "\n") + "\n… (the whole reason is in the cell's result.json)"
+	}
+	return out
+}
+
+// transferView is the seed's figures next to the reference's.
+func (b *builder) transferView(r *results.Result) *transferView {
+	if r.Transfer == nil {
+		return nil
+	}
+	t := &transferView{T: r.Transfer, OutputMatch: r.Transfer.OutputSHA256 != "" && r.Transfer.OutputSHA256 == r.Transfer.InputSHA256}
+	if ref := b.refs[refKey{MatrixKey{string(r.Cell.Protocol), r.Cell.Scenario, r.Cell.Feature, r.Cell.Size}, r.Cell.Seed}]; ref != nil && ref != r && ref.Transfer != nil {
+		t.Ref = ref.Transfer
+		t.Ratio = relativeTime(r, ref)
+	}
+	return t
 }
 
 // plotJSON reads the cell's trace for its plot.

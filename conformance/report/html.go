@@ -154,8 +154,9 @@ func (m *Model) WriteHTML(w io.Writer) error {
 }
 
 // details renders each group's detail fragment. The worst groups are
-// rendered rich first, while the budget lasts; the rest compact. Every
-// fragment is the output of the html/template, so it is escaped.
+// rendered rich first, while the budget lasts; then failures and lenient
+// passes compact and the rest brief. Every fragment is the output of the
+// html/template, so it is escaped.
 func (m *Model) details(d *pageData) ([]template.HTML, error) {
 	budget := m.opts.DetailBudget
 	if budget <= 0 {
@@ -165,37 +166,47 @@ func (m *Model) details(d *pageData) ([]template.HTML, error) {
 	slices.SortStableFunc(order, func(a, b *Group) int { return cmp.Compare(richPriority(b.Class), richPriority(a.Class)) })
 	out := make([]template.HTML, len(m.Groups))
 	var buf bytes.Buffer
-	render := func(g *Group, rich bool) error {
+	render := func(g *Group, lv level) error {
 		buf.Reset()
-		v := groupView{G: g, Rich: rich}
+		v := groupView{G: g, Level: lv, Rich: lv == rich}
+		worst := worstRun(g)
 		for _, r := range g.Results {
-			v.Runs = append(v.Runs, m.b.newRunView(r, rich))
+			c := ClassOf(r)
+			v.Runs = append(v.Runs, m.b.newRunView(r, lv, r == worst || (c != ClassPass && c != ClassUnsupported)))
 			if r.Bug != "" && v.Bug == "" {
 				v.Bug = r.Bug
 			}
 		}
 		return tmpl.ExecuteTemplate(&buf, "detail", v)
 	}
-	used := 0
+	// Rich details are tried while the budget lasts; a group too big for
+	// what is left falls back and smaller ones after it may still fit,
+	// until misfits in a row show the budget is spent (each try reads the
+	// group's traces).
+	const maxMisfits = 8
+	used, misfits := 0, 0
 	for _, g := range order {
-		rich := used < budget
-		if err := render(g, rich); err != nil {
-			return nil, err
+		lv := brief
+		if g.Class.Failed() || g.Class == ClassLenient {
+			lv = compact
 		}
-		if rich && used+buf.Len() > budget {
-			// Too big for what is left: this one goes compact, smaller
-			// ones after it may still fit.
-			if err := render(g, false); err != nil {
+		if misfits < maxMisfits && used < budget {
+			if err := render(g, rich); err != nil {
 				return nil, err
 			}
-			rich = false
+			if used+buf.Len() <= budget {
+				used += buf.Len()
+				misfits = 0
+				d.Rich++
+				out[g.Index] = template.HTML(buf.String())
+				continue
+			}
+			misfits++
 		}
-		if rich {
-			used += buf.Len()
-			d.Rich++
-		} else {
-			d.Compact++
+		if err := render(g, lv); err != nil {
+			return nil, err
 		}
+		d.Compact++
 		out[g.Index] = template.HTML(buf.String())
 	}
 	return out, nil

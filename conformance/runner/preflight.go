@@ -96,7 +96,7 @@ func (env *Env) probe(ctx context.Context, impl registry.Impl, role registry.Rol
 	defer ct.Remove(context.WithoutCancel(ctx))
 	startup := time.Duration(rc.StartupSeconds) * time.Second
 	if startup == 0 {
-		startup = 10 * time.Second
+		startup = DefaultStartup
 	}
 	var logRE *regexp.Regexp
 	if rc.Ready != nil {

@@ -60,6 +60,11 @@ func (env *Env) logf(format string, args ...any) {
 	}
 }
 
+// DefaultStartup is how long a server or receiver may take to bind its port
+// (MANIFEST-12): JVMs on a loaded 2-core machine have been seen to need
+// more than 10 s.
+const DefaultStartup = 30 * time.Second
+
 // Timeouts per cell: generous, because the machine is shared, but finite,
 // because one hanging program must not stall the run.
 func clientTimeout(c cases.Cell) time.Duration {
@@ -232,7 +237,7 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	obs.OutputDir = l.Dir(sideServer)
 	startup := time.Duration(srvRole.StartupSeconds) * time.Second
 	if startup == 0 {
-		startup = 10 * time.Second
+		startup = DefaultStartup
 	}
 	var logRE *regexp.Regexp
 	if srvRole.Ready != nil {

@@ -47,6 +47,9 @@ const (
 	// FullDatagram is the size a data datagram must reach to pass
 	// payload-size: 1472 less room for a long seqno and checksum.
 	FullDatagram = 1400
+	// minRTTSamples is how many round-trip samples it takes to judge a
+	// timer against the RTT.
+	minRTTSamples = 5
 	// Window is the sender's window and the receiver's buffer (RUDP-12,
 	// RUDP-40).
 	Window = 5

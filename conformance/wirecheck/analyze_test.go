@@ -321,13 +321,33 @@ func TestLostPacketNeverRetransmitted(t *testing.T) {
 
 func TestTimerFasterThanRTT(t *testing.T) {
 	s := &script{}
-	s.send("start", 0).at(50).ack(1) // RTT 50 ms
-	s.at(60).sendLost("data", 1)
-	for i := range 5 {
-		s.at(float64(70+10*i)).sendLost("data", 1) // every 10 ms
+	s.send("start", 0)
+	for i := uint64(1); i <= 5; i++ { // RTT samples of 50 ms each
+		s.at(float64(50*i - 50)).send("data", i-1+1-1+i-i).at(float64(50 * i)).ack(i) // resend-free: seqno i-1 acked 50 ms after it left
+		if i < 5 {
+			s.send("data", i)
+		}
 	}
-	s.at(200).send("data", 1).at(250).ack(2).send("end", 2).at(300).ack(3)
+	s.at(260).sendLost("data", 5)
+	for i := range 5 {
+		s.at(float64(270 + 10*i)).sendLost("data", 5) // every 10 ms
+	}
+	s.at(400).send("data", 5).at(450).ack(6).send("end", 6).at(500).ack(7)
 	expect(t, analyze(t, s), PropTimer, NonStrict, "the timer fires before acks can come back: median wait 10 ms, round-trip time 50 ms")
+}
+
+// An ack that covers a once-sent packet only after an earlier hole was
+// filled by a retransmission says nothing about the round trip.
+func TestRTTNotTakenAcrossAHole(t *testing.T) {
+	s := &script{}
+	s.send("start", 0).at(1).ack(1)
+	s.sendLost("data", 1).send("data", 2).at(2).ack(1)
+	s.at(500).send("data", 1).at(501).ack(3)
+	s.send("end", 3).at(502).ack(4)
+	p := prop(t, analyze(t, s), PropTimer)
+	if !strings.Contains(p.Detail, "round-trip time 1.0 ms (median of 2)") {
+		t.Fatalf("detail %q", p.Detail)
+	}
 }
 
 func TestInitialTimer(t *testing.T) {

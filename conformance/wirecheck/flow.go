@@ -355,11 +355,7 @@ func (f *flow) senderGot(e *trace.Event) {
 	a := e.Seq
 	switch {
 	case !f.hasCum || a > f.cum:
-		// An RTT sample, as the sender could take it: the newest packet
-		// this ack covers, if it was sent once (Karn).
-		if info := f.seqs[a-1]; a > 0 && info != nil && len(info.tx) == 1 {
-			f.rtts = append(f.rtts, e.T-info.tx[0])
-		}
+		f.sampleRTT(e.T, a)
 		f.cum, f.hasCum = a, true
 		f.cumHist = append(f.cumHist, ackAt{e.T, a})
 		f.identVal, f.identical, f.identStart, f.oppTaken = a, 1, e.T, false
@@ -400,6 +396,27 @@ func (f *flow) senderGot(e *trace.Event) {
 	if f.hasEnd && a > f.endSeq && !f.endAcked {
 		f.endAcked, f.endAckT = true, e.T
 	}
+}
+
+// sampleRTT takes a round-trip sample from an ack advancing the
+// cumulative ack to a at t, as Karn's rule allows: only when every seqno
+// it newly covers was sent once, so no retransmission (or a hole it
+// filled) made the ack late. It measures from the newest of them, the
+// lowest estimate, so a timer is never judged faster than a fake RTT.
+func (f *flow) sampleRTT(t float64, a uint64) {
+	from := a - 1
+	if f.hasCum {
+		from = f.cum
+	}
+	if a == 0 || a-from > 2*Window {
+		return
+	}
+	for s := from; s < a; s++ {
+		if info := f.seqs[s]; info == nil || len(info.tx) != 1 {
+			return
+		}
+	}
+	f.rtts = append(f.rtts, t-f.seqs[a-1].tx[0])
 }
 
 // receiverGot handles a datagram released to the receiver (a fwd
@@ -653,7 +670,7 @@ func (f *flow) judgeTimer() {
 		rtts := slices.Sorted(slices.Values(f.rtts))
 		rtt := rtts[len(rtts)/2]
 		p.Detail += fmt.Sprintf("; round-trip time %.1f ms (median of %d)", rtt, len(rtts))
-		if median < rtt {
+		if median < rtt && len(rtts) >= minRTTSamples {
 			f.violate(PropTimer, "RUDP-41", NonStrict, 0,
 				"the timer fires before acks can come back: median wait %.0f ms, round-trip time %.0f ms; it should adapt to the RTT", median, rtt)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"sync"
 	"time"
@@ -250,7 +251,7 @@ func (u *udpRun) direction(d netsim.Dir, l *netsim.Link, got *seen, in []time.Ti
 
 	loss := rateMetric(name+"loss", expectLost/float64(n), 1-float64(distinct)/float64(n), n, vif, sig)
 	loss.Tolerance += float64(edge) / float64(n)
-	loss.OK = abs(loss.Measured-loss.Configured) <= loss.Tolerance
+	loss.OK = math.Abs(loss.Measured-loss.Configured) <= loss.Tolerance
 	if l.Rate > 0 {
 		loss.OK, loss.Note = true, "includes drops at the rate queue: not compared"
 	}
@@ -312,23 +313,15 @@ func (u *udpRun) blackoutSchedule(l *netsim.Link, in []time.Time) (out []bool, e
 			if b.Every > 0 && off > 0 {
 				off %= b.Every.D()
 			}
-			switch {
-			case off >= 0 && off < b.For.D():
+			if off >= 0 && off < b.For.D() {
 				out[i] = true
 			}
-			if abs(float64(off)) < float64(margin) || abs(float64(off-b.For.D())) < float64(margin) {
+			if off.Abs() < margin || (off-b.For.D()).Abs() < margin {
 				edge++
 			}
 		}
 	}
 	return out, edge
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // ruleMetrics checks that every datagram a rule targets went missing.

@@ -7,6 +7,29 @@
   function $(sel, root) { return (root || doc).querySelector(sel); }
   function $$(sel, root) { return Array.prototype.slice.call((root || doc).querySelectorAll(sel)); }
 
+  // ---- Matrix cells carry only their class and group: the names come
+  // from the row and column headers, the words from the legend.
+  var labels = {};
+  $$('input[name="f-class"]').forEach(function (c) { labels[c.value] = c.parentElement.lastChild.textContent.trim(); });
+  function classKey(el) {
+    for (var i = 0; i < el.classList.length; i++) {
+      if (el.classList[i].indexOf('c-') === 0) { return el.classList[i].slice(2); }
+    }
+    return '';
+  }
+  $$('table.grid').forEach(function (table) {
+    var heads = table.tHead.rows[0].cells;
+    $$('tbody td', table).forEach(function (td) {
+      td.dataset.client = td.parentElement.cells[0].textContent;
+      td.dataset.server = heads[td.cellIndex].textContent;
+      td.dataset['class'] = classKey(td);
+      if (td.classList.contains('cell')) {
+        var rate = $('small', td);
+        td.title = td.dataset.client + ' × ' + td.dataset.server + ': ' + labels[td.dataset['class']] + (rate ? ', ' + rate.textContent + ' seeds passed' : '');
+      }
+    });
+  });
+
   // ---- Filters: dim cells, hide matrices and leaderboard rows.
   var fImpl = $('#f-impl'), fProto = $('#f-proto'), fScen = $('#f-scen');
   function applyFilters() {
@@ -29,6 +52,7 @@
       tr.classList.toggle('off', !!(impl && tr.dataset.impl !== impl));
     });
   }
+  $$('[data-g]').forEach(function (el) { el.tabIndex = 0; });
   [fImpl, fProto, fScen].concat($$('input[name="f-class"]')).forEach(function (el) {
     el.addEventListener('change', applyFilters);
   });
@@ -49,12 +73,37 @@
     var t = doc.getElementById('g-' + idx);
     if (!t) { return; }
     body.replaceChildren(t.content.cloneNode(true));
+    describeGroup(t);
     reqbox.hidden = true;
     $$('a.req', body).forEach(function (a) { a.title = reqText(a.dataset.req); });
     $$('figure.plot', body).forEach(drawPlot);
     if (!dialog.open) { dialog.showModal(); }
     dialog.scrollTop = 0;
     history.replaceState(null, '', '#cell=' + encodeURIComponent(t.dataset.id));
+  }
+  // describeGroup adds what every cell's detail says the same way: the
+  // class in words, what to do, a link to the cell, and how much of the
+  // cell this page holds. The templates leave it out to stay small.
+  var levelNotes = {
+    compact: 'Compact details, to keep this page small: logs, passing findings and traces are in the cells\' folders (or render this cell alone: report -only).',
+    brief: 'Brief details, to keep this page small: everything else is in the cells\' folders (or render this cell alone: report -only).'
+  };
+  function describeGroup(t) {
+    var head = $('.dhead', body), key = classKey(head), legend = $('.legend .c-' + key);
+    var p = doc.createElement('p');
+    p.appendChild(doc.createTextNode((labels[key] || key) + (legend && legend.title ? ' · ' + legend.title : '') + ' · '));
+    var a = doc.createElement('a');
+    a.href = '#cell=' + encodeURIComponent(t.dataset.id);
+    a.className = 'permalink';
+    a.textContent = 'link to this cell';
+    p.appendChild(a);
+    head.insertBefore(p, $('h2', head).nextSibling);
+    if (levelNotes[t.dataset.level]) {
+      var n = doc.createElement('p');
+      n.className = 'note';
+      n.textContent = levelNotes[t.dataset.level];
+      head.appendChild(n);
+    }
   }
   function openByID(id) {
     var t = $$('#details template').filter(function (t) { return t.dataset.id === id; })[0];
@@ -78,7 +127,7 @@
     var opener = t.closest('[data-g]');
     if (opener) { e.preventDefault(); openGroup(opener.dataset.g); return; }
     var copy = t.closest('button.copy');
-    if (copy) { copyText(copy.dataset.copy, copy); return; }
+    if (copy) { copyText(copy.previousElementSibling.textContent, copy); return; }
     if (t.closest('#detail .close')) { dialog.close(); return; }
     if (t === dialog) {
       var r = dialog.getBoundingClientRect();
