@@ -684,7 +684,11 @@ func (f *flow) judgeFastRetransmit() {
 		// Only a packet sent once so far counts: one already resent is in
 		// recovery, and a sender resends it once per episode (RFC 6582,
 		// RFC 6675), then waits for its timer.
-		tx := f.seqs[o.seq].tx
+		info := f.seqs[o.seq]
+		if info == nil {
+			continue // never sent at all: the sequence property says so
+		}
+		tx := info.tx
 		if n, _ := slices.BinarySearch(tx, o.dup3+1e-9); n != 1 {
 			continue
 		}
