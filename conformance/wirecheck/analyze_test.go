@@ -330,7 +330,7 @@ func TestTimerFasterThanRTT(t *testing.T) {
 	}
 	s.at(260).sendLost("data", 5)
 	for i := range 5 {
-		s.at(float64(270 + 10*i)).sendLost("data", 5) // every 10 ms
+		s.at(float64(270+10*i)).sendLost("data", 5) // every 10 ms
 	}
 	s.at(400).send("data", 5).at(450).ack(6).send("end", 6).at(500).ack(7)
 	expect(t, analyze(t, s), PropTimer, NonStrict, "the timer fires before acks can come back: median wait 10 ms, round-trip time 50 ms")
