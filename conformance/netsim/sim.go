@@ -122,10 +122,9 @@ func (s *Sim) NextDue() (time.Duration, bool) {
 
 // Arrive decides the fate of a datagram read at now, records it, and
 // returns the copies to send at once (the slice is reused by the next
-// call). Later copies come out of Due. A
-// non-empty forceDrop drops the datagram for that reason (the relay uses
-// it when it cannot send), still counting it in the packet index.
-// Arrive takes ownership of data.
+// call); later copies come out of Due. A non-empty forceDrop drops the
+// datagram for that reason (the relay uses it when it cannot send), still
+// counting it in the packet index. Arrive takes ownership of data.
 func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop string) []*Departure {
 	f := s.flows[flow]
 	if f == nil {
@@ -202,7 +201,6 @@ func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop 
 			if note := corrupt(dep.Data, l.CorruptParts, dc, k); note != "" {
 				dep.note = note
 				dep.hdr = describe(dep.Data)
-				corrupted = true
 				notes = append(notes, prefix+"corrupted: "+note)
 			}
 		}
@@ -222,7 +220,6 @@ func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop 
 		if dc.chance(streamReorder, k, l.Reorder) {
 			dep.wait = 1 + dc.intn(streamReorderDepth, k, max(l.ReorderDepth, 1))
 			at = max(at, now+l.ReorderHold.D())
-			held = true
 			notes = append(notes, fmt.Sprintf("%sheld behind %d later", prefix, dep.wait))
 		}
 		if at > now && len(s.pending) >= s.maxPending {
@@ -231,11 +228,14 @@ func (s *Sim) Arrive(now time.Duration, flow int, d Dir, data []byte, forceDrop 
 			continue
 		}
 		if at > now && dep.wait == 0 {
-			late = true
 			notes = append(notes, prefix+"leaves after "+fmtDur(at-now))
 		}
 		dep.At = at
+		// The action names what happened to the copies that leave.
 		survivors++
+		corrupted = corrupted || dep.note != ""
+		held = held || dep.wait > 0
+		late = late || at > now
 	}
 
 	ev.Detail = strings.Join(notes, "; ")

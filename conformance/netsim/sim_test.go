@@ -356,6 +356,33 @@ func TestRateLimitQueueAndTailDrop(t *testing.T) {
 	}
 }
 
+// The arrival's action describes the copies that leave: a corrupted copy
+// that the rate queue then drops does not make the datagram "corrupted".
+func TestActionNamesSurvivingCopies(t *testing.T) {
+	cfg := Config{Mode: ModeUDP, Fwd: Link{Dup: 1, Corrupt: 0.5, Rate: 1_000_000, Queue: 1}}
+	s, rec := newTestSim(t, cfg, 2)
+	drive(s, every(400, time.Second), dataPkts(400)) // the queue is empty at each arrival
+	checked := 0
+	for _, e := range rec.events {
+		if e.Action == trace.Release || !strings.Contains(e.Detail, "copy 2 dropped: rate queue full") {
+			continue
+		}
+		want := trace.Delayed // copy 1 waits for the link
+		if strings.Contains(e.Detail, "copy 1 corrupted") {
+			want = trace.Corrupted
+		}
+		if e.Action != want {
+			t.Fatalf("%s for %q, want %s", e.Action, e.Detail, want)
+		}
+		if strings.Contains(e.Detail, "copy 2 corrupted") && want == trace.Delayed {
+			checked++
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d arrivals had a corrupted copy 2 dropped and a clean copy 1", checked)
+	}
+}
+
 func TestBlackoutOnceAndRepeating(t *testing.T) {
 	cfg := Config{Mode: ModeUDP, Fwd: Link{Blackouts: []Blackout{{At: ms(100), For: ms(50), Every: ms(200)}}}}
 	s, rec := newTestSim(t, cfg, 1)
