@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/interop-suite/interop/conformance/netsim/trace"
@@ -18,7 +19,7 @@ import (
 // Options configure a relay.
 type Options struct {
 	Listen   string // address to listen on, e.g. ":9000"
-	Upstream string // HOST:PORT; resolved (and re-tried) only once traffic needs it
+	Upstream string // HOST:PORT; resolved at Listen if it can be, else retried every 200 ms
 	Scenario string // recorded in the trace header
 	Config   Config // normalised and validated by Listen
 	Seed     uint64
@@ -420,6 +421,12 @@ func (u *udpRelay) send(dep *Departure) {
 		err = errors.New("flow gone")
 	case dep.Dir == Fwd:
 		_, err = fl.conn.Write(dep.Data)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			// The refusal is an ICMP report about an earlier datagram (the
+			// upstream was not listening yet); it cost this one its send.
+			// Send it now, so the trace's "left" stays true.
+			_, err = fl.conn.Write(dep.Data)
+		}
 	default:
 		_, err = u.udp.WriteToUDPAddrPort(dep.Data, fl.client)
 	}

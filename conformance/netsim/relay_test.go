@@ -298,10 +298,11 @@ func TestRelayUpstreamNotListeningYet(t *testing.T) {
 	tmp, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	upAddr := tmp.LocalAddr().String()
 	tmp.Close()
-	addr, _ := startRelay(t, Config{}, upAddr)
+	addr, stop := startRelay(t, Config{}, upAddr)
 	c := dial(t, addr)
 	for range 5 { // lost to the void; ICMP errors must not stop the relay
 		c.Write(dataPkts(1)[0])
+		time.Sleep(5 * time.Millisecond)
 	}
 	srv := newAckServer(t, upAddr)
 	buf := make([]byte, 2000)
@@ -314,6 +315,12 @@ func TestRelayUpstreamNotListeningYet(t *testing.T) {
 	})
 	if srv.count() == 0 {
 		t.Fatal("receiver saw nothing")
+	}
+	// An ICMP refusal reported on a later write must not cost that write.
+	tr := stop()
+	events(t, tr)
+	if n := tr.Footer.Counts["send_errors"]; n != 0 {
+		t.Fatalf("%d send errors: datagrams traced as sent were not", n)
 	}
 }
 
