@@ -139,9 +139,11 @@ def serve_client(conn: socket.socket, address: tuple, challenge: bool) -> None:
             # the client reads it. So: half-close, read until the client closes
             # (or LINGER passes), then close.
             conn.shutdown(socket.SHUT_WR)
-            conn.settimeout(LINGER)
-            while conn.recv(4096):
-                pass
+            deadline = time.monotonic() + LINGER
+            while (remaining := deadline - time.monotonic()) > 0:
+                conn.settimeout(remaining)
+                if not conn.recv(4096):
+                    break
         except OSError as e:
             if not isinstance(e, TimeoutError):
                 log(f"{ip}: {e}")
