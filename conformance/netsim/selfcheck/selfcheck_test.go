@@ -89,3 +89,34 @@ func TestIdSurvivesCorruption(t *testing.T) {
 		t.Fatalf("echo read as %d", id)
 	}
 }
+
+// A delay longer than configured may be the host's doing (warn); a
+// shorter one is the simulator's (fail).
+func TestDelayBoundsWarnOrFail(t *testing.T) {
+	measure := func(oneWay time.Duration) Metric {
+		const n = 100
+		cfg := netsim.Config{Mode: netsim.ModeUDP, Fwd: netsim.Link{Delay: netsim.Duration(50 * time.Millisecond)}}
+		u := &udpRun{cfg: cfg, o: Options{Sigmas: 4, PPS: 2000}, sent: make([]time.Time, n), fwd: newSeen()}
+		t0 := time.Now()
+		for i := range n {
+			u.sent[i] = t0.Add(time.Duration(i) * time.Millisecond)
+			u.fwd.add(probe(i, n), u.sent[i].Add(oneWay))
+		}
+		for _, m := range u.direction(netsim.Fwd, &u.cfg.Fwd, u.fwd, u.sent, nil) {
+			if m.Name == "fwd median delay" {
+				return m
+			}
+		}
+		t.Fatal("no delay metric")
+		return Metric{}
+	}
+	if m := measure(51 * time.Millisecond); !m.OK || m.Warn {
+		t.Errorf("on time: %+v", m)
+	}
+	if m := measure(300 * time.Millisecond); !m.OK || !m.Warn {
+		t.Errorf("late: %+v", m)
+	}
+	if m := measure(5 * time.Millisecond); m.OK {
+		t.Errorf("early: %+v", m)
+	}
+}

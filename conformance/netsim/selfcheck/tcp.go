@@ -132,7 +132,7 @@ func runTCP(ctx context.Context, name string, cfg netsim.Config, o Options) ([]M
 		late := s.eofAt.Sub(closedAt)
 		hi := l.CloseDelay.D() + time.Duration(len(tcpMessage))*(l.Delay+l.Jitter).D() + time.Second
 		out = append(out, Metric{Name: "fwd half-close delay", Configured: ms(l.CloseDelay.D()), Measured: ms(late), Unit: "ms",
-			OK: late >= l.CloseDelay.D() && late <= hi, Note: fmt.Sprintf("want %.0f..%.0f ms", ms(l.CloseDelay.D()), ms(hi))})
+			OK: late >= l.CloseDelay.D(), Warn: late > hi, Note: fmt.Sprintf("want %.0f..%.0f ms", ms(l.CloseDelay.D()), ms(hi))})
 	}
 	return out, nil
 }

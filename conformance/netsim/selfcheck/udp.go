@@ -274,7 +274,7 @@ func (u *udpRun) direction(d netsim.Dir, l *netsim.Link, got *seen, in []time.Ti
 		hi := (l.Delay + l.Jitter).D() + 50*time.Millisecond
 		ms := func(t time.Duration) float64 { return float64(t) / float64(time.Millisecond) }
 		out = append(out, Metric{Name: name + "median delay", Configured: ms(l.Delay.D()), Measured: med, Unit: "ms",
-			Tolerance: ms(hi - l.Delay.D()), OK: med >= ms(lo)-1 && med <= ms(hi),
+			Tolerance: ms(hi - l.Delay.D()), OK: med >= ms(lo)-1, Warn: med > ms(hi),
 			Note: fmt.Sprintf("want %.0f..%.0f ms", ms(lo), ms(hi))})
 	}
 	if l.Rate > 0 && lastAt.After(firstAt) {
@@ -285,7 +285,7 @@ func (u *udpRun) direction(d netsim.Dir, l *netsim.Link, got *seen, in []time.Ti
 		// the link between them, so the lower bound is loose.
 		lo := 0.5 * min(float64(l.Rate), offered)
 		out = append(out, Metric{Name: name + "throughput", Configured: float64(l.Rate), Measured: rate, Unit: "B/s",
-			Tolerance: 0.05 * float64(l.Rate), OK: rate <= 1.05*float64(l.Rate) && rate >= lo,
+			Tolerance: 0.05 * float64(l.Rate), OK: rate <= 1.05*float64(l.Rate), Warn: rate < lo,
 			Note: fmt.Sprintf("want %.0f..%.0f B/s (offered %.0f)", lo, 1.05*float64(l.Rate), offered)})
 	}
 	return out
