@@ -49,7 +49,7 @@ test('hello server', async (t) => {
     await once(silent, 'connect');
     const t0 = Date.now();
     assert.equal(await exchange(port, 'Hello in Java\n'), 'Goodbye in JavaScript\n');
-    assert.ok(Date.now() - t0 < 1000, 'reply took too long');
+    assert.ok(Date.now() - t0 < 5000, 'reply took too long'); // the suite's probe allows 5 s
     silent.destroy();
   });
 
