@@ -57,17 +57,18 @@ impl RtoEstimator {
         }
     }
 
-    /// A retransmission timer expired: double the timeout (RFC 6298 5.5).
-    pub fn on_timeout(&mut self) {
+    /// A retransmission timer expired on a silent path: double the timeout
+    /// (RFC 6298 5.5).
+    pub fn back_off(&mut self) {
         self.backoff += 1;
     }
 
-    /// An ack made progress: the path works again, forget the backoff.
-    pub fn on_progress(&mut self) {
+    /// The path works (acks arrive): forget the backoff.
+    pub fn reset_backoff(&mut self) {
         self.backoff = 0;
     }
 
-    /// The smoothed RTT, for debug output.
+    /// The smoothed RTT, if measured yet.
     pub fn srtt(&self) -> Option<Duration> {
         self.srtt
     }
@@ -111,15 +112,15 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_the_cap_and_resets() {
         let mut r = RtoEstimator::new();
-        r.on_timeout();
+        r.back_off();
         assert_eq!(r.rto(), ms(1000));
-        r.on_timeout();
+        r.back_off();
         assert_eq!(r.rto(), MAX); // 2 s, capped
         for _ in 0..40 {
-            r.on_timeout();
+            r.back_off();
         }
         assert_eq!(r.rto(), MAX);
-        r.on_progress();
+        r.reset_backoff();
         assert_eq!(r.rto(), ms(500));
     }
 }

@@ -114,6 +114,7 @@ pub fn send<R: BufRead>(socket: &UdpSocket, input: R, config: &Config) -> io::Re
         rto: RtoEstimator::new(),
         timer: None,
         rack_timer: None,
+        heard: false,
         last_progress: Instant::now(),
         stats: Stats::default(),
     };
@@ -135,6 +136,7 @@ struct Sender<'a, R> {
     rto: RtoEstimator,           // RUDP-41
     timer: Option<Instant>,      // when the retransmission timer fires
     rack_timer: Option<Instant>, // when a packet with later ones acked becomes overdue (RACK)
+    heard: bool,                 // an ack arrived since the last timeout
     last_progress: Instant,      // last time the cumulative ack advanced (RUDP-44)
     stats: Stats,
 }
@@ -258,6 +260,7 @@ impl<R: BufRead> Sender<'_, R> {
         if ack.seq > self.next_seq || ack.seq < self.cum {
             return; // acks something never sent (bogus) or older than we know (reordered)
         }
+        self.heard = true;
         if ack.seq > self.cum {
             self.on_progress(ack.seq);
         } else if !self.window.is_empty() {
@@ -281,18 +284,16 @@ impl<R: BufRead> Sender<'_, R> {
         self.cum = ack;
         self.dups = 0;
         self.last_progress = Instant::now();
-        self.rto.on_progress();
+        self.rto.reset_backoff();
         self.timer = if self.window.is_empty() { None } else { Some(Instant::now() + self.rto.rto()) };
-        if let Some(recover) = self.recovery {
-            if ack >= recover {
-                self.recovery = None; // everything sent before the loss is acked
-            } else if !self.window[0].repaired {
-                // A partial ack: the repair arrived, but the new head, sent
-                // before it, did not. It is lost too (NewReno, RFC 6582).
-                self.stats.fast_retransmits += 1;
-                self.retransmit(0, "partial ack");
-            }
+        if self.recovery.map_or(false, |recover| ack >= recover) {
+            self.recovery = None; // everything sent before the loss is acked
         }
+        // After a partial ack (still in recovery) new packets go out; their
+        // duplicate acks expose the next hole, which is overdue by then, so
+        // detect_losses repairs it within about a round trip. Resending it at
+        // once (NewReno) would save little and looks, on the wire, like a
+        // timer firing far too early.
     }
 
     fn enter_recovery(&mut self) {
@@ -316,12 +317,14 @@ impl<R: BufRead> Sender<'_, R> {
     /// known to hold is lost when packets sent after it are known to have
     /// arrived (duplicate acks, or sacked packets above it), and either
     /// - three of them did: the 4th identical ack, or 3 sacked above it (RFC
-    ///   6675); it is resent once per recovery episode; or
+    ///   6675); or
     /// - it has been out longer than a round trip plus a margin for reordering
-    ///   (RACK, RFC 8985). That also repairs a loss whose duplicate acks were
-    ///   lost too, and a lost retransmission, without waiting for the timer.
+    ///   (RACK, RFC 8985), which also repairs a loss whose duplicate acks were
+    ///   lost too.
     ///
-    /// Sacked packets are never resent (RUDP-32).
+    /// Each packet is resent this way once per recovery episode; if that
+    /// repair is lost too, the timer resends it. Sacked packets are never
+    /// resent (RUDP-32).
     fn detect_losses(&mut self) {
         let reorder_window = self.reorder_window();
         self.rack_timer = None;
@@ -334,21 +337,20 @@ impl<R: BufRead> Sender<'_, R> {
             }
             // Duplicate acks only say that something after the head arrived.
             let evidence = if i == 0 { sacked_above.max(self.dups) } else { sacked_above };
-            if evidence == 0 {
+            if evidence == 0 || p.repaired {
                 continue;
             }
             let due = reorder_window.map(|w| p.sent_at + w);
-            let overdue = due.map_or(false, |due| Instant::now() > due);
-            if let (Some(due), false) = (due, overdue) {
-                // Look again when it will be, even if no other ack arrives.
-                self.rack_timer = Some(self.rack_timer.map_or(due, |t| t.min(due)));
-            }
-            if overdue || (evidence >= DUP_THRESHOLD && !p.repaired) {
+            let overdue = due.map_or(false, |due| Instant::now() >= due);
+            if evidence >= DUP_THRESHOLD || overdue {
                 if self.recovery.is_none() {
                     self.enter_recovery();
                 }
                 self.stats.fast_retransmits += 1;
                 self.retransmit(i, "fast retransmit");
+            } else if let Some(due) = due {
+                // Look again when it will be overdue, even if no ack comes.
+                self.rack_timer = Some(self.rack_timer.map_or(due, |t| t.min(due)));
             }
         }
     }
@@ -360,23 +362,44 @@ impl<R: BufRead> Sender<'_, R> {
         self.rto.srtt().map(|srtt| srtt + (srtt / 4).max(Duration::from_millis(2)))
     }
 
-    /// The retransmission timer fired (RUDP-41): back off, and resend every
-    /// unacked packet the receiver is not known to hold. Without SACK that is
-    /// the whole window, as in the course's Go-Back-N sender; the receiver
-    /// keeps what it already has.
+    /// The retransmission timer fired (RUDP-41). A whole RTO without progress
+    /// says nothing is known to have arrived, so, as TCP does after a timeout
+    /// (RFC 6675 5.1), resend every unacked packet the receiver is not known
+    /// to hold; without SACK that is the whole window, as in the course's
+    /// Go-Back-N sender. Only packets out for about an RTO, as the head is,
+    /// are due (one round trip less, so that those sent right after the
+    /// timer was armed count too); one sent later may still be acked in time.
     fn on_timeout(&mut self) {
         self.timer = None;
         if self.window.is_empty() {
             return;
         }
         self.stats.timeouts += 1;
-        self.rto.on_timeout();
+        let due = self.rto.rto().saturating_sub(self.rto.srtt().unwrap_or_default());
+        // RFC 6298 (5.5) doubles the RTO. Only while the path is silent,
+        // though: acks (even duplicates) since the last timeout mean the
+        // losses are random, not an outage, and doubling would only stretch
+        // every later wait (at 50 % loss most rounds fail).
+        if self.heard {
+            self.rto.reset_backoff();
+        } else {
+            self.rto.back_off();
+        }
+        self.heard = false;
         self.dups = 0;
         self.enter_recovery();
-        for i in 0..self.window.len() {
-            if !self.window[i].sacked {
-                self.retransmit(i, "timeout");
-            }
+        let resend: Vec<usize> = (0..self.window.len())
+            .filter(|&i| !self.window[i].sacked && (i == 0 || self.window[i].sent_at.elapsed() >= due))
+            .collect();
+        for &i in &resend {
+            self.retransmit(i, "timeout");
+        }
+        if resend.len() == 1 {
+            // A lone packet (a last SACK hole, or the last packet) goes twice:
+            // its repair needs it and one ack to get through, and under heavy
+            // loss a second copy nearly halves the rounds that bring no ack.
+            // That also keeps the receiver from timing out the transfer.
+            self.retransmit(resend[0], "timeout, second copy");
         }
     }
 }
