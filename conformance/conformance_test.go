@@ -161,11 +161,10 @@ func entries() []TableEntry {
 	plan()
 	var out []TableEntry
 	for _, c := range cells {
-		timeout := 3 * time.Minute
-		if c.Protocol == cases.Hello {
-			timeout = time.Minute
-		}
-		out = append(out, Entry(c.ID(), c, Label(c.Labels()...), SpecTimeout(timeout)))
+		// Programs have their own, shorter limits (runner); this one also
+		// covers starting a process's host containers on first use, which
+		// a loaded Docker Engine has been seen to take over a minute for.
+		out = append(out, Entry(c.ID(), c, Label(c.Labels()...), SpecTimeout(5*time.Minute)))
 	}
 	return out
 }
