@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -132,4 +133,20 @@ func benchN() int {
 		return n
 	}
 	return 15
+}
+
+// BenchmarkReadSeries reads one real 256 KiB transfer under "mixed" into
+// its plot: the cost of each plot in a report.
+func BenchmarkReadSeries(b *testing.B) {
+	dir := realFixture(b)
+	data, err := os.ReadFile(filepath.Join(dir, "cells/rudp/naive-x-reference/mixed/256k/seed-1/trace/trace.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := report.ReadSeries(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -254,6 +254,31 @@ func TestHTMLInBrowser(t *testing.T) {
 
 	// A link to a cell opens it when the page loads.
 	b.do(t, "open by link", chromedp.Navigate(page+"#cell="+url.QueryEscape(id)), chromedp.WaitVisible(chromedp.CSS("#detail")))
+	if h := eval[string](t, b, `document.querySelector('#detail-body .dhead h2').textContent`); !strings.Contains(h, id) {
+		t.Errorf("#cell=%s opened %q", id, h)
+	}
+
+	// With no budget for rich details, a failing cell is compact (its
+	// reason, no logs) and a passing one brief (a line per seed).
+	small := filepath.Join(t.TempDir(), "small")
+	opts := report.Options{SpecDir: specDir, ArtifactsDir: dir, DetailBudget: 1}
+	if err := report.Render(run, small, opts); err != nil {
+		t.Fatal(err)
+	}
+	smallPage := (&url.URL{Scheme: "file", Path: filepath.Join(small, report.HTMLFile)}).String()
+	for _, c := range []struct{ id, level, text string }{
+		{"hello/naive-x-c/tcp-clean", "compact", "did not print the client's message"},
+		{"rudp/python-x-reference/blackout/256k", "brief", "Brief details"},
+	} {
+		b.do(t, "open "+c.id, chromedp.Navigate(smallPage+"#cell="+url.QueryEscape(c.id)), chromedp.WaitVisible(chromedp.CSS("#detail")))
+		text := eval[string](t, b, `document.querySelector('#detail-body').textContent`)
+		if !strings.Contains(text, c.id) || !strings.Contains(text, c.text) || strings.Contains(text, "show all") {
+			t.Errorf("%s (%s): the detail says %q", c.id, c.level, text)
+		}
+		if c.level == "compact" {
+			b.shot(t, "#detail", "compact-cell.png")
+		}
+	}
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -266,7 +291,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Error("no request recorded: the network listener did not work")
 	}
 	for _, u := range b.requests {
-		if !strings.HasPrefix(u, page) {
+		if !strings.HasPrefix(u, page) && !strings.HasPrefix(u, smallPage) {
 			t.Errorf("the page asked for %s: report.html must need nothing but itself", u)
 		}
 	}

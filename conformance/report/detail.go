@@ -33,6 +33,7 @@ type groupView struct {
 	G     *Group
 	Level level
 	Rich  bool // logs, every finding and the plot
+	Brief bool // a line per seed, one reproduce command
 	Runs  []runView
 	Bug   string
 }
@@ -48,7 +49,6 @@ type runView struct {
 	Leniencies [][]Span
 	Programs   []programView
 	Findings   []findingView
-	Passed     int // findings graded pass (shown as a count in the compact view)
 	Transfer   *transferView
 	Plot       string // Series as JSON ("" when there is no plot)
 	PlotNote   string // why there is no plot
@@ -136,70 +136,66 @@ func artifactLink(base, artifacts string, elem ...string) string {
 	return path.Join(append([]string{base, artifacts}, elem...)...)
 }
 
-// newRunView prepares one seed at the given level of detail.
+// newRunView prepares one seed at the given level of detail: brief is the
+// verdict, the figures and a link; compact adds the reason (its first
+// lines) and the leniencies; rich adds the programs with their logs, every
+// finding and the plot.
 //
 // plotWorthy says whether a rich view draws this seed's plot: each trace
 // costs a few KiB of the page and a few ms to read, so a group plots its
 // worst seed and every seed that did not pass strictly, not the seeds that
 // look like the first.
 func (b *builder) newRunView(r *results.Result, lv level, plotWorthy bool) runView {
-	rich := lv == rich
-	v := runView{R: r, Class: ClassOf(r), Rich: rich}
-	v.Explain = lv == compact && v.Class != ClassPass && v.Class != ClassUnsupported
-	reason := strings.TrimSpace(r.Reason)
-	if !rich {
-		reason = capText(reason, compactReasonLines, compactReasonBytes)
-	}
-	v.Reason = splitReqs(reason)
+	v := runView{R: r, Class: ClassOf(r), Rich: lv == rich, Transfer: b.transferView(r)}
 	v.Open = v.Class != ClassPass && v.Class != ClassUnsupported
-	for _, l := range r.Leniencies {
-		v.Leniencies = append(v.Leniencies, splitReqs(l))
-	}
+	v.Explain = lv == compact && v.Open
 	if v.Folder = artifactLink(b.linkBase, r.Artifacts); v.Folder != "" {
 		v.ResultFile = v.Folder + "/result.json"
 		v.TraceFile = v.Folder + "/trace/trace.jsonl"
 	}
-	if v.Transfer = b.transferView(r); lv == brief {
+	if lv == brief {
+		return v
+	}
+	reason := strings.TrimSpace(r.Reason)
+	if lv == compact {
+		reason = capText(reason, compactReasonLines, compactReasonBytes)
+	}
+	v.Reason = splitReqs(reason)
+	for _, l := range r.Leniencies {
+		v.Leniencies = append(v.Leniencies, splitReqs(l))
+	}
+	if lv == compact {
 		return v
 	}
 	for _, p := range []struct {
 		who string
 		p   *results.Program
 	}{{"client", r.Client}, {"server", r.Server}, {"simulator", r.Simulator}} {
-		if p.p == nil || !rich {
+		if p.p == nil {
 			continue
 		}
 		pv := programView{Who: p.who, P: p.p, Command: shellQuote(p.p.Command)}
 		pv.Status, pv.OK = programStatus(p.p, p.who)
-		{
-			for _, s := range []struct {
-				name  string
-				text  string
-				total int64
-			}{{"stdout", p.p.Stdout, p.p.StdoutBytes}, {"stderr", p.p.Stderr, p.p.StderrBytes}} {
-				file := artifactLink(b.linkBase, r.Artifacts, p.who+"."+s.name+".txt")
-				pv.Logs = append(pv.Logs, newLogView(s.name, s.text, s.total, file, true))
-			}
+		for _, s := range []struct {
+			name  string
+			text  string
+			total int64
+		}{{"stdout", p.p.Stdout, p.p.StdoutBytes}, {"stderr", p.p.Stderr, p.p.StderrBytes}} {
+			file := artifactLink(b.linkBase, r.Artifacts, p.who+"."+s.name+".txt")
+			pv.Logs = append(pv.Logs, newLogView(s.name, s.text, s.total, file, true))
 		}
 		v.Programs = append(v.Programs, pv)
 	}
 	fs := slices.Clone(r.Findings)
 	slices.SortStableFunc(fs, func(a, b results.Finding) int { return cmp.Compare(gradeRank(a.Grade), gradeRank(b.Grade)) })
 	for _, f := range fs {
-		if f.Grade == "pass" {
-			v.Passed++
-			if !rich {
-				continue
-			}
-		}
 		v.Findings = append(v.Findings, findingView{F: f, Req: splitReqs(f.Requirement), Detail: splitReqs(f.Detail)})
 	}
-	if rich && plotWorthy {
+	switch {
+	case plotWorthy:
 		v.Plot, v.PlotNote = b.plotJSON(r)
-	} else if rich && r.Cell.Protocol == "rudp" {
-		v.PlotNote = "the plot is drawn for the cell's worst seed and for every seed that did not pass strictly; render this cell alone with -only for this one"
-	} else if r.Transfer != nil {
-		v.PlotNote = "not embedded, to keep this file small: render this cell alone with -only (see the reproduce section)"
+	case r.Cell.Protocol == "rudp":
+		v.PlotNote = "the plot is drawn for the cell's worst seed and every seed that did not pass strictly; render this cell alone with report -only to see this one"
 	}
 	return v
 }

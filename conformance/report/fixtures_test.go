@@ -3,7 +3,9 @@ package report_test
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"flag"
 	"io"
 	"os"
@@ -138,4 +140,29 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// pageDetails inflates the cells' details of a report.html, as its
+// script does.
+func pageDetails(t testing.TB, page []byte) string {
+	t.Helper()
+	const open = `<script type="application/gzip" id="details-gz">`
+	i := bytes.Index(page, []byte(open))
+	if i < 0 {
+		t.Fatal("no details in the page")
+	}
+	rest := page[i+len(open):]
+	raw, err := base64.RawURLEncoding.DecodeString(string(rest[:bytes.Index(rest, []byte("</script>"))]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -3,14 +3,17 @@ package report
 import (
 	"bytes"
 	"cmp"
+	"compress/gzip"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/interop-suite/interop/conformance/results"
@@ -101,11 +104,15 @@ func contentSecurityPolicy() string {
 
 // pageData is what the page template reads.
 type pageData struct {
-	M         *Model
-	CSP       string
-	CSS       template.CSS
-	JS        template.JS
-	Details   []template.HTML // by group index
+	M   *Model
+	CSP string
+	CSS template.CSS
+	JS  template.JS
+	// Details holds every cell's <template>, gzip-compressed and
+	// base64url-encoded: the page inflates it on load (DecompressionStream).
+	// A full matrix's details are tens of MB of repetitive markup that
+	// compresses about tenfold; the page would not be "a few MB" otherwise.
+	Details   string
 	Protocols []string
 	Scenarios []string
 	Names     []string
@@ -131,8 +138,11 @@ func (m *Model) WriteHTML(w io.Writer) error {
 	for _, s := range m.Impls {
 		d.Names = append(d.Names, s.Name)
 	}
-	var err error
-	if d.Details, err = m.details(d); err != nil {
+	details, err := m.details(d)
+	if err != nil {
+		return err
+	}
+	if d.Details, err = compress(details); err != nil {
 		return err
 	}
 	var cited []string
@@ -153,6 +163,23 @@ func (m *Model) WriteHTML(w io.Writer) error {
 	return tmpl.ExecuteTemplate(w, "page", d)
 }
 
+// compress gzips the fragments and encodes them in base64url, whose
+// alphabet needs no escaping inside a <script> data block.
+func compress(fragments []template.HTML) (string, error) {
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range fragments {
+		io.WriteString(zw, string(f))
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b.Bytes()), nil
+}
+
 // details renders each group's detail fragment. The worst groups are
 // rendered rich first, while the budget lasts; then failures and lenient
 // passes compact and the rest brief. Every fragment is the output of the
@@ -165,51 +192,90 @@ func (m *Model) details(d *pageData) ([]template.HTML, error) {
 	order := slices.Clone(m.Groups)
 	slices.SortStableFunc(order, func(a, b *Group) int { return cmp.Compare(richPriority(b.Class), richPriority(a.Class)) })
 	out := make([]template.HTML, len(m.Groups))
-	var buf bytes.Buffer
-	render := func(g *Group, lv level) error {
-		buf.Reset()
-		v := groupView{G: g, Level: lv, Rich: lv == rich}
-		worst := worstRun(g)
-		for _, r := range g.Results {
-			c := ClassOf(r)
-			v.Runs = append(v.Runs, m.b.newRunView(r, lv, r == worst || (c != ClassPass && c != ClassUnsupported)))
-			if r.Bug != "" && v.Bug == "" {
-				v.Bug = r.Bug
-			}
-		}
-		return tmpl.ExecuteTemplate(&buf, "detail", v)
-	}
-	// Rich details are tried while the budget lasts; a group too big for
-	// what is left falls back and smaller ones after it may still fit,
-	// until misfits in a row show the budget is spent (each try reads the
-	// group's traces).
+	levels := make([]level, len(m.Groups))
+
+	// Rich details are tried, worst first, while the budget lasts; a group
+	// too big for what is left falls back and smaller ones after it may
+	// still fit, until misfits in a row show the budget is spent (each try
+	// reads the group's traces). This part is sequential: each decision
+	// depends on the sizes before it.
 	const maxMisfits = 8
+	var buf bytes.Buffer
 	used, misfits := 0, 0
 	for _, g := range order {
-		lv := brief
+		levels[g.Index] = brief
 		if g.Class.Failed() || g.Class == ClassLenient {
-			lv = compact
+			levels[g.Index] = compact
 		}
-		if misfits < maxMisfits && used < budget {
-			if err := render(g, rich); err != nil {
-				return nil, err
-			}
-			if used+buf.Len() <= budget {
-				used += buf.Len()
-				misfits = 0
-				d.Rich++
-				out[g.Index] = template.HTML(buf.String())
-				continue
-			}
-			misfits++
+		if misfits >= maxMisfits || used >= budget {
+			continue
 		}
-		if err := render(g, lv); err != nil {
+		buf.Reset()
+		if err := m.renderGroup(&buf, g, rich); err != nil {
 			return nil, err
 		}
-		d.Compact++
+		if used+buf.Len() > budget {
+			misfits++
+			continue
+		}
+		used += buf.Len()
+		misfits = 0
+		d.Rich++
+		levels[g.Index] = rich
 		out[g.Index] = template.HTML(buf.String())
 	}
+
+	// The other groups, most of a large run, are independent of each
+	// other: render them on every core.
+	work := make(chan *Group)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			for g := range work {
+				buf.Reset()
+				if err := m.renderGroup(&buf, g, levels[g.Index]); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					continue
+				}
+				out[g.Index] = template.HTML(buf.String())
+			}
+		}()
+	}
+	for _, g := range m.Groups {
+		if levels[g.Index] != rich {
+			d.Compact++
+			work <- g
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
 	return out, nil
+}
+
+// renderGroup writes one group's <template> at the given level.
+func (m *Model) renderGroup(w io.Writer, g *Group, lv level) error {
+	v := groupView{G: g, Level: lv, Rich: lv == rich, Brief: lv == brief}
+	worst := worstRun(g)
+	for _, r := range g.Results {
+		c := ClassOf(r)
+		v.Runs = append(v.Runs, m.b.newRunView(r, lv, r == worst || (c != ClassPass && c != ClassUnsupported)))
+		if r.Bug != "" && v.Bug == "" {
+			v.Bug = r.Bug
+		}
+	}
+	return tmpl.ExecuteTemplate(w, "detail", v)
 }
 
 // richPriority orders who gets the rich details: what fails the run first,

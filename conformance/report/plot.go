@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +44,8 @@ type Series struct {
 	Names []string `json:"names"` // markNames, so the script needs no copy
 	// Cut is set when the trace had more packets than the plot keeps.
 	Cut bool `json:"cut,omitempty"`
+	// Skipped counts lines that did not parse and are not drawn.
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // Len is the number of marks.
@@ -73,34 +78,58 @@ func isArrival(action string) bool {
 }
 
 // ReadSeries reads a UDP trace into a plot series. A trace cut short is
-// plotted as far as it goes. A TCP trace gives an error: Hello cells have
-// no sequence plot.
+// plotted as far as it goes, and a line that does not parse is left out
+// (counted in Skipped): the plot shows what can be shown, the wire checker
+// judges the trace. A TCP trace gives an error: Hello cells have no
+// sequence plot.
+//
+// It reads lines itself rather than with trace.Reader so that it can pass
+// over releases and cancellations without decoding them: they are half
+// the lines of a trace with delays, and a report reads hundreds of traces.
 func ReadSeries(r io.Reader) (*Series, error) {
-	tr, err := trace.NewReader(r)
-	if err != nil {
-		return nil, err
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), trace.MaxLine)
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("trace header: %w", err)
+		}
+		return nil, errors.New("trace header: empty trace")
 	}
-	if tr.Header.Mode != "udp" {
-		return nil, fmt.Errorf("a %s trace has no sequence plot", tr.Header.Mode)
+	var h trace.Header
+	if err := json.Unmarshal(sc.Bytes(), &h); err != nil {
+		return nil, fmt.Errorf("trace header: %w", err)
+	}
+	switch {
+	case h.Kind != "header" || h.V != trace.Version:
+		return nil, fmt.Errorf("trace header: kind %q version %d, want a version %d header", h.Kind, h.V, trace.Version)
+	case h.Mode != "udp":
+		return nil, fmt.Errorf("a %s trace has no sequence plot", h.Mode)
 	}
 	var pkts []plotPacket
 	base := map[int]uint64{} // per flow: seqno of its first start, else its lowest seqno
 	hasStart := map[int]bool{}
 	sent := map[[2]uint64]bool{} // (flow, seqno) of data already sent once
-	multiFlow := false
-	for {
-		e, err := tr.Next()
-		if err == io.EOF || errors.Is(err, trace.ErrTruncated) {
-			break
+	multiFlow, skipped := false, 0
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 || bytes.Contains(line, []byte(`"action":"release"`)) || bytes.Contains(line, []byte(`"action":"cancelled"`)) {
+			continue
 		}
+		if bytes.Contains(line, []byte(`"kind"`)) && bytes.Contains(line, []byte(`"footer"`)) {
+			continue
+		}
+		e, err := trace.ParseEvent(line)
 		if err != nil {
-			return nil, err
+			skipped++
+			continue
 		}
 		if !isArrival(e.Action) {
 			continue
 		}
 		if len(pkts) == MaxPlotPackets {
-			return finish(base, pkts, true, multiFlow), nil
+			s := finish(base, pkts, true, multiFlow)
+			s.Skipped = skipped
+			return s, nil
 		}
 		p := plotPacket{t: e.T, seq: e.Seq, hasSeq: e.HasSeq && e.Type != "", size: e.Size, flow: e.Flow}
 		if e.Flow != 0 {
@@ -128,7 +157,11 @@ func ReadSeries(r io.Reader) (*Series, error) {
 		}
 		pkts = append(pkts, p)
 	}
-	return finish(base, pkts, false, multiFlow), nil
+	// A scanner error (a line over trace.MaxLine) ends the plot there, as
+	// a cut trace does.
+	s := finish(base, pkts, sc.Err() != nil, multiFlow)
+	s.Skipped = skipped
+	return s, nil
 }
 
 // plotPacket is one arrival on its way to the columns of a Series.

@@ -37,7 +37,7 @@ type Options struct {
 
 // DefaultDetailBudget keeps a 15-implementation full matrix at a few MB
 // while a course-sized run gets every detail.
-const DefaultDetailBudget = 3 << 20
+const DefaultDetailBudget = 2 << 20
 
 // File names written into the results folder.
 const (

@@ -20,9 +20,41 @@ type Requirement struct {
 	Rationale string
 }
 
-// reqRE finds requirement ids in free text. Ids are uppercase words and a
-// number (spec/REQUIREMENT-IDS.md).
-var reqRE = regexp.MustCompile(`\b(?:HELLO|RUDP|MANIFEST|TRACE)-[0-9]+\b`)
+// reqPrefixes start requirement ids (spec/REQUIREMENT-IDS.md): an
+// uppercase word, a dash and a number, e.g. RUDP-40.
+var reqPrefixes = []string{"HELLO-", "RUDP-", "MANIFEST-", "TRACE-"}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// reqIndexes finds the requirement ids in s as [start, end) pairs in
+// order: what `\b(HELLO|RUDP|MANIFEST|TRACE)-[0-9]+\b` matches, by plain
+// string search, because reports scan the reasons and findings of every
+// cell of a run and a regexp made that a third of the rendering time.
+func reqIndexes(s string) [][2]int {
+	var out [][2]int
+	for _, p := range reqPrefixes {
+		for from := 0; ; {
+			i := strings.Index(s[from:], p)
+			if i < 0 {
+				break
+			}
+			i += from
+			j := i + len(p)
+			k := j
+			for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+				k++
+			}
+			from = j
+			if k > j && (i == 0 || !isWordByte(s[i-1])) && (k == len(s) || !isWordByte(s[k])) {
+				out = append(out, [2]int{i, k})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b [2]int) int { return a[0] - b[0] })
+	return out
+}
 
 // specFiles are read in this order; a later definition never replaces an
 // earlier one, and the index only fills gaps.
@@ -150,7 +182,7 @@ type Span struct {
 func splitReqs(s string) []Span {
 	var out []Span
 	last := 0
-	for _, m := range reqRE.FindAllStringIndex(s, -1) {
+	for _, m := range reqIndexes(s) {
 		if m[0] > last {
 			out = append(out, Span{Text: s[last:m[0]]})
 		}
@@ -167,9 +199,14 @@ func splitReqs(s string) []Span {
 // by prefix and number.
 func citedReqs(texts ...string) []string {
 	seen := map[string]bool{}
+	scanned := map[string]bool{} // the same finding text recurs across cells
 	for _, t := range texts {
-		for _, id := range reqRE.FindAllString(t, -1) {
-			seen[id] = true
+		if scanned[t] {
+			continue
+		}
+		scanned[t] = true
+		for _, m := range reqIndexes(t) {
+			seen[t[m[0]:m[1]]] = true
 		}
 	}
 	var out []string

@@ -69,7 +69,31 @@
     var dd = dt && dt.nextElementSibling;
     return dd ? id + ': ' + dd.textContent : '';
   }
+  // The cells' details come gzip-compressed in #details-gz (base64url);
+  // ready settles once they are inflated into #details.
+  var ready = (function () {
+    var src = $('#details-gz');
+    if (!src) { return Promise.resolve(); }
+    if (typeof DecompressionStream === 'undefined') {
+      return Promise.reject(new Error('this browser cannot inflate the details (no DecompressionStream): open the report in a current browser'));
+    }
+    var bin = atob(src.textContent.trim().replace(/-/g, '+').replace(/_/g, '/'));
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Response(stream).text().then(function (html) {
+      // The fragments are the report's own html/template output.
+      $('#details').innerHTML = html;
+      doc.body.dataset.ready = 'true';
+    });
+  })();
   function openGroup(idx) {
+    ready.then(function () { showGroup(idx); }, function (err) {
+      body.textContent = err.message;
+      if (!dialog.open) { dialog.showModal(); }
+    });
+  }
+  function showGroup(idx) {
     var t = doc.getElementById('g-' + idx);
     if (!t) { return; }
     body.replaceChildren(t.content.cloneNode(true));
@@ -106,8 +130,10 @@
     }
   }
   function openByID(id) {
-    var t = $$('#details template').filter(function (t) { return t.dataset.id === id; })[0];
-    if (t) { openGroup(t.id.slice(2)); }
+    ready.then(function () {
+      var t = $$('#details template').filter(function (t) { return t.dataset.id === id; })[0];
+      if (t) { showGroup(t.id.slice(2)); }
+    });
   }
   function fromHash() {
     if (location.hash.indexOf('#cell=') === 0) { openByID(decodeURIComponent(location.hash.slice(6))); }
