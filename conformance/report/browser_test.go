@@ -239,6 +239,14 @@ func TestHTMLInBrowser(t *testing.T) {
 	b.shot(t, "#detail", "rudp-cell.png")
 	b.do(t, "close the detail", chromedp.Click(chromedp.CSS("#detail .close")), chromedp.WaitNotVisible(chromedp.CSS("#detail")))
 
+	// The leaderboard sorts by a column on a click, missing values last.
+	b.do(t, "sort the leaderboard", chromedp.Click(chromedp.CSS(`#perf-table thead th:last-child`)), chromedp.Click(chromedp.CSS(`#perf-table thead th:nth-last-child(2)`)))
+	if sorted := eval[bool](t, b, `(() => { const v = [...document.querySelectorAll('#perf-table tbody tr')].map(r => parseFloat(r.cells[r.cells.length - 2].dataset.v)); return v.length > 1 && v.every((x, i) => i === 0 || v[i-1] <= x); })()`); !sorted {
+		t.Error("the leaderboard is not sorted by the overall ratio after a click on its header")
+	}
+	b.shot(t, "#impls", "implementations.png")
+	b.shot(t, "#perf", "leaderboard.png")
+
 	// The implementation filter keeps the cells involving naive.
 	want := 0
 	for _, g := range m.Groups {
