@@ -52,6 +52,7 @@ public final class RudpSender {
     private boolean heardSinceTimeout; // any valid ack since the last timeout
     private long deadline; // retransmission timer, in System.nanoTime(); runs while acked < sent
     private long lastAckAt; // when the last valid ack arrived
+    private long recheckAt = Long.MAX_VALUE; // when a suspect copy will be old enough to judge
     private boolean probed; // a tail loss probe was sent since the last progress
     private long lastProgress;
     private int transmissions;
@@ -166,13 +167,19 @@ public final class RudpSender {
                 onTimeout();
                 continue;
             }
+            if (now >= recheckAt) {
+                recheckAt = Long.MAX_VALUE;
+                repairFromAcks();
+                continue;
+            }
             long probeAt = probeAt();
             if (now >= probeAt) {
                 probed = true;
                 retransmit(acked, "tail loss probe");
                 continue;
             }
-            socket.setSoTimeout((int) Math.max(1, (Math.min(deadline, probeAt) - now) / 1_000_000));
+            long wake = Math.min(deadline, Math.min(recheckAt, probeAt));
+            socket.setSoTimeout((int) Math.max(1, (wake - now) / 1_000_000));
             DatagramPacket datagram = new DatagramPacket(buffer, buffer.length);
             try {
                 socket.receive(datagram);
@@ -222,9 +229,30 @@ public final class RudpSender {
                     sacked.set((int) i);
                 }
             }
-            repairHoles();
-        } else if (dupAcks > 0 && isLost(acked, dupAcks)) {
-            retransmit(acked, dupAcks + " duplicate acks");
+        }
+        repairFromAcks();
+    }
+
+    /**
+     * Resends what the acks show to be lost, without waiting for the timer. The evidence for
+     * a packet is the packets above it known to have arrived: with SACK the held ones below
+     * which it is a hole (RUDP-32); otherwise, for the oldest unacked packet, the duplicate
+     * acks. Held packets are never resent.
+     */
+    private void repairFromAcks() {
+        if (!sack) {
+            if (dupAcks > 0) {
+                repairIfLost(acked, dupAcks, dupAcks + " duplicate acks");
+            }
+            return;
+        }
+        int heldAbove = 0;
+        for (int i = sent - 1; i >= acked; i--) {
+            if (sacked.get(i)) {
+                heldAbove++;
+            } else if (heldAbove > 0) {
+                repairIfLost(i, heldAbove, "hole below " + heldAbove + " held");
+            }
         }
     }
 
@@ -242,28 +270,33 @@ public final class RudpSender {
         acked = cum;
         dupAcks = 0;
         probed = false;
+        recheckAt = Long.MAX_VALUE;
         lastProgress = now;
         deadline = now + rto.rto(); // restart the timer for what is still in flight (RFC 6298 5.3)
         log("ack %d: %d of %d acked, rto %d ms", first + cum, cum, chunks.size(), rto.rto() / 1_000_000);
     }
 
     /**
-     * Whether packet {@code i}, with {@code evidence} packets above it known to have arrived
-     * (duplicate acks, or packets listed in sacks), is lost and worth resending now:
+     * Resends packet {@code i}, which has {@code evidence} packets above it known to have
+     * arrived, if that shows it is lost:
      * <ul>
      *   <li>3 of them, and {@code i} was sent only once: the classic fast retransmit (RUDP-42);
-     *   <li>or any, and its last copy has been out for longer than a round trip plus a little
-     *       for reordering: it should have arrived by now (RACK, RFC 8985, which RUDP-42
-     *       allows). This repairs losses whose duplicate acks were lost too, and packets lost
-     *       twice; copies sent less than a round trip ago are left alone, since acks caused by
-     *       older packets say nothing about them.
+     *   <li>or any, once its last copy has been out for longer than a round trip plus a little
+     *       for reordering, so it should have arrived by now (RACK, RFC 8985, which RUDP-42
+     *       allows). This also repairs packets lost twice, and losses whose duplicate acks
+     *       were lost too.
      * </ul>
+     * A copy younger than that may still arrive: acks caused by packets sent before it say
+     * nothing about it. It is judged again when it is old enough ({@code recheckAt}), once.
      */
-    private boolean isLost(int i, int evidence) {
+    private void repairIfLost(int i, int evidence, String why) {
         long srtt = rto.srtt();
-        long reorderWindow = srtt + Math.max(srtt / 4, 2_000_000L);
-        return (evidence >= DUP_ACK_THRESHOLD && !resent.get(i))
-                || System.nanoTime() - lastSentAt[i] > reorderWindow;
+        long oldEnough = lastSentAt[i] + srtt + Math.max(srtt / 4, 2_000_000L);
+        if ((evidence >= DUP_ACK_THRESHOLD && !resent.get(i)) || System.nanoTime() > oldEnough) {
+            retransmit(i, why);
+        } else {
+            recheckAt = Math.min(recheckAt, oldEnough + 1);
+        }
     }
 
     /**
@@ -279,21 +312,6 @@ public final class RudpSender {
         }
         long delay = Math.max(2 * rto.srtt(), 10_000_000L); // at least 10 ms, for busy machines
         return Math.max(lastSentAt[acked], lastAckAt) + delay;
-    }
-
-    /**
-     * With SACK: resend each hole (a packet not held, below one that is) that {@link #isLost}
-     * finds lost, never a held one (RUDP-32).
-     */
-    private void repairHoles() {
-        int heldAbove = 0;
-        for (int i = sent - 1; i >= acked; i--) {
-            if (sacked.get(i)) {
-                heldAbove++;
-            } else if (heldAbove > 0 && isLost(i, heldAbove)) {
-                retransmit(i, "hole below " + heldAbove + " held");
-            }
-        }
     }
 
     /**
