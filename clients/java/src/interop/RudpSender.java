@@ -46,6 +46,7 @@ public final class RudpSender {
     private final long[] lastSentAt; // for telling old losses from copies still on their way
     private final BitSet resent = new BitSet(); // ever retransmitted: Karn's rule
     private final BitSet sacked = new BitSet(); // held by the receiver out of order (RUDP-32)
+    private boolean gotSacks; // with -k, whether the receiver does answer with sacks
     private int acked; // packets [0, acked) are cumulatively acked
     private int sent; // packets [0, sent) have been sent at least once
     private int dupAcks; // identical acks in a row after the first (RUDP-42)
@@ -223,6 +224,7 @@ public final class RudpSender {
             return; // end is acked (RUDP-45)
         }
         if (sack && p.type().equals(Rudp.SACK)) {
+            gotSacks = true;
             for (long seqno : p.sacks()) {
                 long i = seqno - first;
                 if (Long.compareUnsigned(seqno, first) >= 0 && i > acked && i < sent) {
@@ -237,10 +239,11 @@ public final class RudpSender {
      * Resends what the acks show to be lost, without waiting for the timer. The evidence for
      * a packet is the packets above it known to have arrived: with SACK the held ones below
      * which it is a hole (RUDP-32); otherwise, for the oldest unacked packet, the duplicate
-     * acks. Held packets are never resent.
+     * acks (also with -k if the receiver sends plain acks, RUDP-30). Held packets are never
+     * resent.
      */
     private void repairFromAcks() {
-        if (!sack) {
+        if (!gotSacks) {
             if (dupAcks > 0) {
                 repairIfLost(acked, dupAcks, dupAcks + " duplicate acks");
             }
