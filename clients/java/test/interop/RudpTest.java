@@ -75,6 +75,27 @@ final class RudpTest {
             }
         });
 
+        test("RTO: 500 ms, then SRTT + 4 RTTVAR within 200 ms..1 s, backoff", () -> {
+            RtoEstimator rto = new RtoEstimator();
+            equal(500L, rto.rto() / 1_000_000, "initial");
+            rto.backoff();
+            equal(1000L, rto.rto() / 1_000_000, "doubled");
+            rto.sample(100_000_000L); // 100 ms: SRTT 100, RTTVAR 50
+            equal(300L, rto.rto() / 1_000_000, "after one sample");
+            rto.sample(2_000_000L); // RTTVAR (3*50 + 98)/4 = 62, SRTT (700 + 2)/8 = 87.75
+            equal(87L + 4 * 62, rto.rto() / 1_000_000, "after two samples");
+            for (int i = 0; i < 50; i++) {
+                rto.sample(1_000_000L);
+            }
+            equal(200L, rto.rto() / 1_000_000, "floor");
+            rto.backoff();
+            rto.backoff();
+            rto.backoff();
+            equal(1000L, rto.rto() / 1_000_000, "ceiling");
+            rto.resetBackoff();
+            equal(200L, rto.rto() / 1_000_000, "progress ends the backoff");
+        });
+
         test("split: start first, end last, every datagram fits", () -> {
             for (int size : new int[] {0, 1, 1455, 1456, 1457, 3000, 100_000}) {
                 List<RudpSender.Chunk> chunks = RudpSender.split(size, 999_999_998L);
