@@ -23,7 +23,7 @@ type printer struct {
 }
 
 func newPrinter(path string, total int, out io.Writer, now func() time.Time) *printer {
-	return &printer{path: path, out: out, now: now, width: func() int { return 0 }, st: newState(total, now())}
+	return &printer{path: path, out: out, now: now, width: func() int { return 0 }, st: newState(total)}
 }
 
 // run prints every interval until stop is called; stop prints the final

@@ -66,9 +66,12 @@ func Record(resultsDir string, ev Event) {
 
 // Start begins a run of total cells: it empties the progress file and,
 // when a terminal is attached, starts the printer. Call it once, on
-// Ginkgo's process #1, before any cell runs; call stop at the end of the
-// suite, which prints the final line and returns once the printer is done.
-// Without a terminal, stop does nothing.
+// Ginkgo's process #1, before any cell runs (ReportBeforeSuite knows how
+// many will: Report.PreRunStats.SpecsThatWillRun); call stop at the end of
+// the suite, which prints the final line and returns once the printer is
+// done. Rates and the estimate count from the first cell, so the time
+// spent building images does not skew them. Without a terminal, stop does
+// nothing.
 func Start(resultsDir string, total int) (stop func()) {
 	path := filepath.Join(resultsDir, FileName)
 	os.MkdirAll(resultsDir, 0o755)

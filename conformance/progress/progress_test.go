@@ -53,8 +53,8 @@ func TestRecordNeverFails(t *testing.T) {
 
 func TestLine(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	s := newState(10, t0)
-	if got := s.line(t0, 0); got != "cells 0/10 (0%)" {
+	s := newState(10)
+	if got := s.line(t0, 0); got != "cells 0/10 (0%) · waiting for the first cell" {
 		t.Errorf("at the start: %q", got)
 	}
 	s.apply(Event{Cell: "a", Time: t0})

@@ -9,20 +9,24 @@ import (
 
 // state is what the events so far say about the run.
 type state struct {
-	total      int
-	start      time.Time            // when the printer started
+	total int
+	start time.Time // when the first cell started (zero before); rates count from it, not from the images' build
+
 	running    map[string]time.Time // cells started and not finished
 	done       map[string]bool
 	failed     int
 	unexpected int
 }
 
-func newState(total int, start time.Time) *state {
-	return &state{total: total, start: start, running: map[string]time.Time{}, done: map[string]bool{}}
+func newState(total int) *state {
+	return &state{total: total, running: map[string]time.Time{}, done: map[string]bool{}}
 }
 
 // apply takes one event. A cell counts once, whatever is repeated.
 func (s *state) apply(ev Event) {
+	if !ev.Time.IsZero() && (s.start.IsZero() || ev.Time.Before(s.start)) {
+		s.start = ev.Time
+	}
 	if !ev.Done {
 		if !s.done[ev.Cell] {
 			s.running[ev.Cell] = ev.Time
@@ -63,7 +67,7 @@ func (s *state) slowest(now time.Time) (string, time.Duration) {
 func (s *state) left(now time.Time) (time.Duration, bool) {
 	n := len(s.done)
 	elapsed := now.Sub(s.start)
-	if n < 3 || elapsed < 5*time.Second || n >= s.total {
+	if s.start.IsZero() || n < 3 || elapsed < 5*time.Second || n >= s.total {
 		return 0, false
 	}
 	return time.Duration(float64(elapsed) / float64(n) * float64(s.total-n)), true
@@ -88,8 +92,11 @@ func (s *state) line(now time.Time, width int) string {
 	if d, ok := s.left(now); ok {
 		tail = " · ~" + roundDuration(d) + " left"
 	}
-	if n >= s.total && s.total > 0 {
+	switch {
+	case n >= s.total && s.total > 0 && !s.start.IsZero():
 		tail = " · done in " + roundDuration(now.Sub(s.start))
+	case s.start.IsZero():
+		tail = " · waiting for the first cell"
 	}
 	mid := ""
 	if cell, d := s.slowest(now); cell != "" {
