@@ -196,12 +196,18 @@ pub fn serve(listener: TcpListener, challenge: bool) -> io::Result<()> {
 fn serve_client(mut stream: TcpStream, challenge: bool) {
     let addr = match stream.peer_addr() {
         Ok(addr) => addr,
-        Err(e) => return eprintln!("client gone before we looked: {e}"),
+        Err(e) => {
+            eprintln!("client gone before we looked: {e}");
+            return;
+        }
     };
     let peer = show(addr);
     let (raw, ending) = match read_message(&mut stream, Instant::now() + TIMEOUT) {
         Ok(message) => message,
-        Err(e) => return eprintln!("{peer}: no reply sent: {e}"),
+        Err(e) => {
+            eprintln!("{peer}: no reply sent: {e}");
+            return;
+        }
     };
     let message = text(&raw);
     let reply = if challenge { challenge_reply(&message) } else { format!("Goodbye in {LANGUAGE}\n") };
@@ -220,13 +226,16 @@ fn serve_client(mut stream: TcpStream, challenge: bool) {
     let sent = stream.set_write_timeout(Some(TIMEOUT)).and_then(|_| stream.write_all(reply.as_bytes()));
     match sent {
         Ok(()) => eprintln!("{peer}: got {:?} (ended by {ending}), replied {reply:?}", String::from_utf8_lossy(&raw)),
-        Err(e) => return eprintln!("{peer}: sending the reply: {e}"),
+        Err(e) => {
+            eprintln!("{peer}: sending the reply: {e}");
+            return;
+        }
     }
 
     // Closing a socket that still holds unread input makes the kernel reset
     // the connection, and the client may lose our reply. So: half-close (the
     // client sees EOF after the reply), discard whatever it still sends until
-    // it closes, for at most two idle gaps, and only then close.
+    // it closes or stays quiet for two idle gaps (64 KiB at most), then close.
     let _ = stream.shutdown(Shutdown::Write);
     let _ = stream.set_read_timeout(Some(2 * IDLE_GAP));
     let _ = io::copy(&mut stream.take(MAX_MESSAGE as u64), &mut io::sink());
