@@ -11,8 +11,8 @@ import (
 type state struct {
 	total int
 	start time.Time // when the first cell started (zero before); rates count from it, not from the images' build
-
-	running    map[string]time.Time // cells started and not finished
+	// running are the cells started and not finished, with their start.
+	running    map[string]time.Time
 	done       map[string]bool
 	failed     int
 	unexpected int
