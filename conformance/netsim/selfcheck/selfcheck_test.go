@@ -30,8 +30,14 @@ func TestEveryScenarioMeasuresAsConfigured(t *testing.T) {
 			// and throughput depend on how busy this shared machine is:
 			// they are measured by `netsim selfcheck` and the benchmarks,
 			// and only logged here (no timed assertions in unit tests).
+			// Blackouts and rate limits act on time, so how many
+			// datagrams they drop depends on the machine's speed too.
+			timed := false
+			for _, l := range []netsim.Link{sc.Config.Fwd, sc.Config.Rev} {
+				timed = timed || len(l.Blackouts) > 0 || l.Rate > 0
+			}
 			for _, m := range res.Metrics {
-				if !m.OK && !timing(m.Name) {
+				if !m.OK && !timing(m.Name) && !(timed && strings.Contains(m.Name, "loss")) {
 					t.Fatalf("metric %q out of tolerance:\n%s", m.Name, buf.String())
 				}
 			}
