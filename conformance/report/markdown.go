@@ -308,9 +308,37 @@ func worstRun(g *Group) *results.Result {
 	return g.Results[0]
 }
 
+// failureSet is failing cells that fail the same way: one paragraph
+// explains them all. A broken role (a server that never starts) fails
+// every cell it is in with the same words; a paragraph each would bury
+// the other failures.
+type failureSet struct {
+	first *Group
+	more  []*Group
+}
+
+func (m *Model) failureSets() []*failureSet {
+	var sets []*failureSet
+	byKey := map[string]*failureSet{}
+	for _, g := range m.failing() {
+		key := fmt.Sprintf("%d\x00%s", g.Class, firstLine(worstRun(g).Reason))
+		if g.Class == ClassUnexpectedPass {
+			key = fmt.Sprint(g.Class) // the same advice for all
+		}
+		if s, ok := byKey[key]; ok {
+			s.more = append(s.more, g)
+			continue
+		}
+		s := &failureSet{first: g}
+		byKey[key] = s
+		sets = append(sets, s)
+	}
+	return sets
+}
+
 func (m *Model) mdFailures(p printer) {
-	fs := m.failing()
-	if len(fs) == 0 {
+	sets := m.failureSets()
+	if len(sets) == 0 {
 		return
 	}
 	p("## Failing cells\n\n")
@@ -318,17 +346,40 @@ func (m *Model) mdFailures(p printer) {
 	if limit <= 0 {
 		limit = 100
 	}
-	for i, g := range fs {
+	for i, s := range sets {
 		if i == limit {
-			p("… and %d more: ", len(fs)-i)
 			var rest []string
-			for _, g := range fs[i:min(len(fs), i+mdListCap)] {
-				rest = append(rest, g.Class.Emoji()+" "+mdCode(g.ID))
+			n := 0
+			for _, s := range sets[i:] {
+				for _, g := range append([]*Group{s.first}, s.more...) {
+					if n++; n <= mdListCap {
+						rest = append(rest, g.Class.Emoji()+" "+mdCode(g.ID))
+					}
+				}
 			}
-			p("%s%s. Every cell is in report.html.\n\n", strings.Join(rest, ", "), map[bool]string{true: ", …", false: ""}[len(fs)-i > mdListCap])
+			more := ""
+			if n > mdListCap {
+				more = ", …"
+			}
+			p("… and %d more cells: %s%s. Every cell is in report.html.\n\n", n, strings.Join(rest, ", "), more)
 			break
 		}
-		m.mdFailure(p, g)
+		m.mdFailure(p, s.first)
+		if len(s.more) > 0 {
+			var ids []string
+			for k, g := range s.more {
+				if k == mdListCap {
+					ids = append(ids, fmt.Sprintf("… (%d more)", len(s.more)-k))
+					break
+				}
+				ids = append(ids, mdCode(g.ID))
+			}
+			p("The same in %d more %s: %s.", len(s.more), plural(len(s.more), "cell", "cells"), strings.Join(ids, ", "))
+			if r := worstRun(s.first); r.Reproduce != "" && strings.Contains(r.Reproduce, r.ID) {
+				p(" Reproduce one with %s.", mdCode(strings.ReplaceAll(r.Reproduce, r.ID, "<cell>/seed-N")))
+			}
+			p("\n\n")
+		}
 	}
 }
 

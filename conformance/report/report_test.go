@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
+	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/report"
 	"github.com/interop-suite/interop/conformance/results"
 )
@@ -415,4 +416,28 @@ func attr(n *html.Node, key string) string {
 		}
 	}
 	return ""
+}
+
+// A role that never starts fails every cell it is in with the same words:
+// report.md explains it once and lists the other cells.
+func TestSameFailuresShareAParagraph(t *testing.T) {
+	run := &results.Run{Schema: results.SchemaVersion}
+	for _, client := range []string{"a", "b", "c"} {
+		c := cases.Cell{Protocol: cases.Hello, Client: client, Server: "java", Scenario: "tcp-clean", Seed: 1, Seeds: 1}
+		run.Results = append(run.Results, results.Result{ID: c.ID(), Group: c.Group(), Cell: c, Verdict: results.Fail, Outcome: results.UnexpectedFail,
+			Reason: "java cannot run its hello-server: preflight: never started listening\ncommand: java Hello " + client,
+			Reproduce: "INTEROP_CELL='" + c.ID() + "' go tool ginkgo ./conformance"})
+	}
+	m, err := report.Build(run, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(renderMD(t, m))
+	if n := strings.Count(md, "#### "); n != 1 {
+		t.Errorf("%d paragraphs for one reason", n)
+	}
+	if !strings.Contains(md, "The same in 2 more cells: `hello/b-x-java/tcp-clean`, `hello/c-x-java/tcp-clean`.") ||
+		!strings.Contains(md, "`INTEROP_CELL='<cell>/seed-N' go tool ginkgo ./conformance`") {
+		t.Errorf("the other cells are not listed:\n%s", md[strings.Index(md, "## Failing"):])
+	}
 }
