@@ -425,7 +425,7 @@ func TestSameFailuresShareAParagraph(t *testing.T) {
 	for _, client := range []string{"a", "b", "c"} {
 		c := cases.Cell{Protocol: cases.Hello, Client: client, Server: "java", Scenario: "tcp-clean", Seed: 1, Seeds: 1}
 		run.Results = append(run.Results, results.Result{ID: c.ID(), Group: c.Group(), Cell: c, Verdict: results.Fail, Outcome: results.UnexpectedFail,
-			Reason: "java cannot run its hello-server: preflight: never started listening\ncommand: java Hello " + client,
+			Reason:    "java cannot run its hello-server: preflight: never started listening\ncommand: java Hello " + client,
 			Reproduce: "INTEROP_CELL='" + c.ID() + "' go tool ginkgo ./conformance"})
 	}
 	m, err := report.Build(run, report.Options{})
