@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -52,13 +55,16 @@ func TestRender(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile))
+	page, _ := os.ReadFile(filepath.Join(out, report.HTMLFile))
+	// Cell details travel gzip-compressed in the page (report/html.go):
+	// look at the page and its inflated details together.
+	html := string(page) + inflateDetails(t, string(page))
 	// The report is elsewhere: its links must reach the input's cells.
 	rel, _ := filepath.Rel(out, in)
-	if !strings.Contains(string(html), filepath.ToSlash(rel)+"/cells/rudp/") {
+	if !strings.Contains(html, filepath.ToSlash(rel)+"/cells/rudp/") {
 		t.Error("report.html in another folder does not link back to the cells")
 	}
-	if !strings.Contains(string(html), `class="plot"`) {
+	if !strings.Contains(html, `class="plot"`) {
 		t.Error("no plot: the trace was not read from -in")
 	}
 }
@@ -131,4 +137,29 @@ func TestMatches(t *testing.T) {
 			t.Errorf("matches(%q) = %v, want %v", pattern, got, want)
 		}
 	}
+}
+
+// inflateDetails decodes the page's <script id="details-gz"> block.
+func inflateDetails(t *testing.T, page string) string {
+	t.Helper()
+	const open = `id="details-gz">`
+	i := strings.Index(page, open)
+	if i < 0 {
+		t.Fatal("report.html has no details block")
+	}
+	rest := page[i+len(open):]
+	j := strings.Index(rest, "</script>")
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(rest[:j]))
+	if err != nil {
+		t.Fatalf("details block is not base64url: %v", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("details block is not gzip: %v", err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("inflate details: %v", err)
+	}
+	return string(b)
 }
