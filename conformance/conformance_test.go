@@ -22,6 +22,7 @@ import (
 
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/containers"
+	"github.com/interop-suite/interop/conformance/progress"
 	"github.com/interop-suite/interop/conformance/images"
 	"github.com/interop-suite/interop/conformance/registry"
 	reports "github.com/interop-suite/interop/conformance/report"
@@ -169,9 +170,20 @@ func entries() []TableEntry {
 	return out
 }
 
+// stopProgress ends the live progress line (process #1, terminals only).
+var stopProgress func()
+
+var _ = ReportBeforeSuite(func(r Report) {
+	stopProgress = progress.Start(cfg.ResultsDir, r.PreRunStats.SpecsThatWillRun)
+})
+
 var _ = DescribeTable("cell", func(ctx SpecContext, c cases.Cell) {
+	progress.Record(cfg.ResultsDir, progress.Started(c.ID()))
 	r := env.Run(ctx, c)
 	expectations.Apply(&r)
+	progress.Record(cfg.ResultsDir, progress.Finished(r.ID, string(r.Verdict),
+		r.Verdict == results.Fail || r.Verdict == results.InfraError, r.Outcome.Unexpected(),
+		time.Duration(r.WallMS)*time.Millisecond))
 	data, err := json.Marshal(r)
 	Expect(err).NotTo(HaveOccurred())
 	// Saved per cell as soon as it is judged: nothing is lost if the run
@@ -191,6 +203,9 @@ var _ = DescribeTable("cell", func(ctx SpecContext, c cases.Cell) {
 }, entries())
 
 var _ = ReportAfterSuite("results.json", func(report Report) {
+	if stopProgress != nil {
+		stopProgress()
+	}
 	run := results.Run{
 		Schema: results.SchemaVersion, SuiteVersion: suite.Version(cfg.Root), ExpectationsHash: expectations.Hash,
 		RunID: built.RunID, Depth: string(cfg.Depth), Started: report.StartTime, Finished: report.EndTime, Impls: built.Impls,
@@ -216,7 +231,7 @@ var _ = ReportAfterSuite("results.json", func(report Report) {
 		fmt.Fprintf(os.Stderr, "cannot write %s: %v\n", path, err)
 		return
 	}
-	if err := reports.Render(&run, cfg.ResultsDir, reports.Options{}); err != nil {
+	if err := reports.Render(&run, cfg.ResultsDir, reports.Options{SpecDir: filepath.Join(cfg.Root, "spec")}); err != nil {
 		fmt.Fprintf(os.Stderr, "cannot render the reports: %v\n", err)
 	}
 	fmt.Fprintf(os.Stderr, "\n%s\nwrote %s, report.md and report.html\n", suite.Summary(&run), path)
