@@ -25,11 +25,17 @@ socket.write(`Hello in ${LANGUAGE}\n`); // HELLO-1, HELLO-3: one line ending in 
 const halfClose = setTimeout(() => socket.end(), HALF_CLOSE_DELAY_MS);
 socket.once('data', () => clearTimeout(halfClose));
 
+let connected = false;
+socket.once('connect', () => (connected = true));
+
 try {
   const reply = await readMessage(socket); // HELLO-6: a line, a close or an idle gap
   console.log(reply); // HELLO-7
 } catch (err) {
-  fail(PROGRAM, `no reply from ${host} port ${port}: ${err.message}`); // HELLO-8
+  // HELLO-8: say which: no such host, no connection, or no reply.
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') fail(PROGRAM, `could not resolve host ${host}: ${err.message}`);
+  if (!connected) fail(PROGRAM, `cannot connect to ${host} port ${port}: ${err.message}`);
+  fail(PROGRAM, `no reply from ${host} port ${port}: ${err.message}`);
 } finally {
   clearTimeout(halfClose);
   socket.destroy();

@@ -74,12 +74,14 @@ test('hello server --challenge (HELLO-20, HELLO-21)', async (t) => {
 
 test('hello client', async (t) => {
   // A peer that replies without a newline and keeps the connection open,
-  // and one that only replies after the client half-closed.
+  // one that only replies after the client half-closed, and one that never
+  // replies.
   let port;
   let mode;
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     if (mode === 'no-newline') socket.once('data', () => socket.write('Goodbye in Go'));
-    else socket.resume().on('end', () => socket.end('Goodbye in C\n'));
+    else if (mode === 'until-eof') socket.resume().on('end', () => socket.end('Goodbye in C\n'));
+    else socket.resume(); // silent: reads, never replies, never closes
   });
   before(async () => {
     server.listen(0, '127.0.0.1');
@@ -102,10 +104,25 @@ test('hello client', async (t) => {
     assert.equal(client.out, 'Goodbye in C\n');
   });
 
+  await t.test('fails with a message when the host name is unknown (HELLO-5, HELLO-8)', async () => {
+    const client = start('hello-client.js', ['no-such-host.invalid', port]);
+    assert.equal(await exited(client), 1);
+    assert.match(client.err, /could not resolve host no-such-host\.invalid/);
+  });
+
+  await t.test('gives up after 10 s on a server that never replies (HELLO-8)', async () => {
+    mode = 'silent';
+    const t0 = Date.now();
+    const client = start('hello-client.js', ['127.0.0.1', port]);
+    assert.equal(await exited(client), 1);
+    assert.ok(Date.now() - t0 < 15_000, 'gave up too late');
+    assert.match(client.err, /no reply from 127\.0\.0\.1/);
+  });
+
   await t.test('fails with a message when nobody listens (HELLO-8)', async () => {
     const client = start('hello-client.js', ['127.0.0.1', String(await freePort('tcp'))]);
     assert.equal(await exited(client), 1);
-    assert.match(client.err, /ECONNREFUSED/);
+    assert.match(client.err, /cannot connect to 127\.0\.0\.1 port \d+: .*ECONNREFUSED/);
     assert.equal(client.out, '');
   });
 });
