@@ -97,10 +97,16 @@ public final class RudpSender {
                     + e.getMessage());
             System.exit(2);
         }
+        byte[] data = null;
         try {
             // The file comes from -f or stdin (RUDP-60); it is read whole, which is fine for
             // the files of a course (a 512 MiB container holds a few hundred MiB).
-            byte[] data = path == null ? System.in.readAllBytes() : Files.readAllBytes(Path.of(path));
+            data = path == null ? System.in.readAllBytes() : Files.readAllBytes(Path.of(path));
+        } catch (IOException e) {
+            System.err.println("rudp sender: cannot read " + (path == null ? "stdin" : path) + ": " + e);
+            System.exit(1);
+        }
+        try {
             InetSocketAddress peer = new InetSocketAddress(InetAddress.getByName(host), port);
             // The sender picks the first seqno (RUDP-7); a random one keeps a restarted
             // transfer apart from a stale one. Small enough never to wrap.
