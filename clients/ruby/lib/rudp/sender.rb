@@ -242,25 +242,27 @@ module RUDP
     def detect_losses(now)
       @check_at = nil
       suspects.each do |slot, evidence|
-        next if evidence.zero? || slot.sends > 2
+        next if evidence.zero?
 
-        if slot.sends == 1 && evidence >= DUP_THRESHOLD
-          retransmit(slot, "#{evidence} packets arrived after it")
-        elsif @rtt.srtt
-          due = slot.sent_at + (slot.sends == 1 ? overdue : probe_after)
-          next @check_at = [@check_at, due].compact.min if now < due
-
-          retransmit(slot, slot.sends == 1 ? "overdue" : "probe")
+        due = lost_at(slot)
+        if (slot.sends == 1 && evidence >= DUP_THRESHOLD) || (due && now >= due)
+          retransmit(slot, slot.sends == 1 ? "lost" : "probe")
+          due = lost_at(slot)
         end
+        @check_at = [@check_at, due].compact.min if due
       end
     end
 
-    # How long after its last send a packet with evidence counts as lost: a
-    # round trip plus a reordering allowance of a quarter of it (RACK).
-    def overdue = @rtt.srtt + [@rtt.srtt / 4, 0.002].max
+    # When a packet with evidence against it counts as lost: a round trip and
+    # a quarter (at least 2 ms, for reordering) after its first send; a repair
+    # 2 round trips after it. nil before the first RTT sample, and once the
+    # probe went out.
+    def lost_at(slot)
+      return if @rtt.srtt.nil? || slot.sends > 2
 
-    # How long a repair may go unanswered before it is sent once more.
-    def probe_after = [2 * @rtt.srtt, 0.01].max
+      srtt = @rtt.srtt
+      slot.sent_at + (slot.sends == 1 ? srtt + [srtt / 4, 0.002].max : [2 * srtt, 0.01].max)
+    end
 
     # [slot, evidence] for each packet that may be lost: with sacks every
     # packet not sacked, with the number sacked above it; else the oldest
