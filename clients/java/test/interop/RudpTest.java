@@ -21,9 +21,11 @@ final class RudpTest {
 
     static void run() {
         test("checksum is zlib's crc32", () -> {
-            // The standard CRC-32 check value, and the worked example of spec/rudp.md.
+            // The standard CRC-32 check value, and the worked examples of spec/rudp.md (RUDP-4).
             equal(0xCBF43926L, Rudp.checksum(ascii("123456789"), 9), "crc32(123456789)");
-            equal("ack|5|3870715478", text(Rudp.encodeAck(5)), "ack for 5");
+            equal("start|0|hello|1374653333", text(Rudp.encode(Rudp.START, 0, ascii("hello"), 0, 5)), "start");
+            equal("ack|1|2195368786", text(Rudp.encodeAck(1)), "ack above 2^31, printed unsigned");
+            equal("sack|3;5,6|2211952226", text(Rudp.encodeSack(3, List.of(5L, 6L))), "sack");
         });
 
         test("data may contain '|', NUL and high bytes", () -> {
