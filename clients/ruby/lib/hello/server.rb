@@ -17,9 +17,9 @@ module Hello
     # cannot listen.
     def run
       servers = Socket.tcp_server_sockets(@port) # HELLO-10: every address, IPv6 and IPv4
-      log "listening on TCP port #{@port}"
+      log "listening on TCP port #{servers.first.local_address.ip_port}" # the real one, also for 0
       loop do # HELLO-13: forever
-        Socket.accept_loop(servers) { |connection, address| spawn(connection, address) }
+        Socket.accept_loop(servers) { |connection, address| serve_in_thread(connection, address) }
       rescue SystemCallError => e # e.g. out of file descriptors: try again soon
         log "accept failed: #{e.message}"
         sleep 0.1
@@ -29,7 +29,7 @@ module Hello
     private
 
     # HELLO-14: a thread per connection, so that a silent client blocks nobody.
-    def spawn(connection, address)
+    def serve_in_thread(connection, address)
       Thread.new { serve(connection, address) }
     rescue ThreadError => e # too many threads: the sandbox limits processes
       log "dropped a connection: #{e.message}"
