@@ -22,8 +22,8 @@ import (
 
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/containers"
-	"github.com/interop-suite/interop/conformance/progress"
 	"github.com/interop-suite/interop/conformance/images"
+	"github.com/interop-suite/interop/conformance/progress"
 	"github.com/interop-suite/interop/conformance/registry"
 	reports "github.com/interop-suite/interop/conformance/report"
 	"github.com/interop-suite/interop/conformance/results"

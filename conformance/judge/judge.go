@@ -32,13 +32,13 @@ type Observation struct {
 	// ServerStartError and ClientStartError are set when the program's
 	// command cannot be started at all (not found, not executable).
 	ServerStartError, ClientStartError string
-	ServerStillRunning     bool   // after the client finished
-	TracePath              string
+	ServerStillRunning                 bool // after the client finished
+	TracePath                          string
 	// WireClientToServer and WireServerToClient are the Hello bytes each
 	// side sent, from the simulator's TCP trace (nil when not captured).
 	WireClientToServer, WireServerToClient []byte
-	InputPath, InputSHA256 string
-	OutputDir              string
+	InputPath, InputSHA256                 string
+	OutputDir                              string
 }
 
 // verdict accumulates the outcome while checks run.
@@ -379,4 +379,3 @@ func SHA256File(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
-

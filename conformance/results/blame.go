@@ -16,9 +16,9 @@ const reference = "reference"
 // a way the other is not).
 func AssignBlame(rs []Result) {
 	type key struct {
-		proto                              cases.Protocol
+		proto                             cases.Protocol
 		client, server, scenario, feature string
-		size                               string
+		size                              string
 	}
 	k := func(c cases.Cell, client, server string) key {
 		return key{c.Protocol, client, server, c.Scenario, c.Feature, c.Size.Name}

@@ -65,7 +65,7 @@ type Transfer struct {
 	OutputFile   string  `json:"output_file,omitempty"`
 	DurationMS   float64 `json:"duration_ms,omitempty"` // first start to ack of end, from the trace
 	GoodputBps   float64 `json:"goodput_bps,omitempty"`
-	Packets      int     `json:"packets,omitempty"`       // datagrams sent by the sender
+	Packets      int     `json:"packets,omitempty"`        // datagrams sent by the sender
 	Unique       int     `json:"unique_packets,omitempty"` // distinct seqnos
 	TxPerPacket  float64 `json:"tx_per_delivered,omitempty"`
 	Retransmits  int     `json:"retransmissions,omitempty"`

@@ -84,7 +84,7 @@ func (l *cellLauncher) Address(side string) string { return side }
 func (l *cellLauncher) Prepare(ctx context.Context, side, impl, image string, untrusted bool) error {
 	return nil
 }
-func (l *cellLauncher) IP(side string) string      { return l.ips[side] }
+func (l *cellLauncher) IP(side string) string { return l.ips[side] }
 
 type containerProgram struct{ *containers.Container }
 

@@ -124,4 +124,3 @@ func argvString(a []string) string {
 	}
 	return s
 }
-

@@ -22,7 +22,7 @@ import (
 // `go test`, from `ginkgo -p` (whose worker processes all see the same
 // environment) and from CI.
 type Config struct {
-	Root         string   // repository root
+	Root         string // repository root
 	Depth        cases.Depth
 	Impls        []string // INTEROP_ONLY: keep cells involving these implementations
 	ExtraDirs    []string // INTEROP_IMPLS: out-of-tree implementation folders
