@@ -191,7 +191,7 @@ RUN mkdir -p /usr/share/man/man1 && apt-get update && DEBIAN_FRONTEND=noninterac
 `
 
 func (b *Bases) registry(ctx context.Context, tc Toolchain, logf io.Writer) error {
-	return docker(ctx, strings.NewReader(registryDockerfile), logf, "build",
+	return docker(ctx, strings.NewReader(registryDockerfile), logf, "build", "--force-rm",
 		"--build-arg", "SUITE="+tc.Suite,
 		"--build-arg", "PACKAGES="+strings.Join(tc.Packages, " "),
 		"-t", tc.Tag(), "-")

@@ -211,11 +211,8 @@ func BuildGoImage(ctx context.Context, g GoImage, workDir string, progress io.Wr
 	dockerfile := "FROM scratch\n"
 	for _, p := range paths {
 		name := strings.TrimPrefix(p, "/")
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(ctxDir, name), g.Binaries[p])
-		cmd.Dir = g.ModRoot
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("go build %s: %w\n%s", g.Binaries[p], err, out)
+		if err := BuildGoBinary(ctx, g.ModRoot, g.Binaries[p], filepath.Join(ctxDir, name)); err != nil {
+			return "", err
 		}
 		dockerfile += fmt.Sprintf("COPY %s %s\n", name, p)
 	}
@@ -231,7 +228,7 @@ func BuildGoImage(ctx context.Context, g GoImage, workDir string, progress io.Wr
 		return tag, nil
 	}
 	fmt.Fprintf(progress, "image %-10s building %s\n", filepath.Base(g.Repo), tag)
-	if err := docker(ctx, nil, io.Discard, "build", "-q", "-t", tag, ctxDir); err != nil {
+	if err := docker(ctx, nil, io.Discard, "build", "-q", "--force-rm", "-t", tag, ctxDir); err != nil {
 		return "", fmt.Errorf("build image %s: %w", tag, err)
 	}
 	return tag, nil
