@@ -313,24 +313,3 @@ func Filter(cells []Cell, impls []string) []Cell {
 	}
 	return out
 }
-
-// Shard returns the cells of shard i (1-based) of n: every cell lands in
-// exactly one shard. Cells of one group stay together, and groups are dealt
-// round-robin in sorted order so shards get a similar mix.
-func Shard(cells []Cell, i, n int) []Cell {
-	var groups []string
-	idx := map[string]int{}
-	for _, c := range cells {
-		if _, ok := idx[c.Group()]; !ok {
-			idx[c.Group()] = len(groups)
-			groups = append(groups, c.Group())
-		}
-	}
-	var out []Cell
-	for _, c := range cells {
-		if idx[c.Group()]%n == i-1 {
-			out = append(out, c)
-		}
-	}
-	return out
-}

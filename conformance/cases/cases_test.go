@@ -95,29 +95,6 @@ func TestPlanRejectsUnknownScenario(t *testing.T) {
 	}
 }
 
-func TestShardCoversEveryCellOnce(t *testing.T) {
-	cells, _ := Plan(impls("a", "b", "c", "d"), library, Options{Depth: Full, Seeds: 3})
-	for n := 1; n <= 5; n++ {
-		count := map[string]int{}
-		for i := 1; i <= n; i++ {
-			shard := Shard(cells, i, n)
-			groups := map[string]bool{}
-			for _, c := range shard {
-				count[c.ID()]++
-				groups[c.Group()] = true
-			}
-			if n > 1 && (len(shard) < len(cells)/n/2 || len(shard) > 2*len(cells)/n) {
-				t.Errorf("shard %d/%d is unbalanced: %d of %d", i, n, len(shard), len(cells))
-			}
-		}
-		for _, c := range cells {
-			if count[c.ID()] != 1 {
-				t.Fatalf("n=%d: cell %s in %d shards", n, c.ID(), count[c.ID()])
-			}
-		}
-	}
-}
-
 func TestPortIsStablePerGroup(t *testing.T) {
 	a := Cell{Protocol: RUDP, Client: "a", Server: "b", Scenario: "clean", Size: Size1M, Seed: 1}
 	b := a

@@ -5,16 +5,20 @@
 package suite
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/netsim"
 	"github.com/interop-suite/interop/conformance/registry"
+	"github.com/interop-suite/interop/conformance/results"
 )
 
 // Config is everything a run is asked to do. Each field comes from an
@@ -22,10 +26,15 @@ import (
 // `go test`, from `ginkgo -p` (whose worker processes all see the same
 // environment) and from CI.
 type Config struct {
-	Root         string // repository root
-	Depth        cases.Depth
-	Impls        []string // INTEROP_ONLY: keep cells involving these implementations
-	ExtraDirs    []string // INTEROP_IMPLS: out-of-tree implementation folders
+	Root      string // repository root
+	Depth     cases.Depth
+	Impls     []string // INTEROP_ONLY: keep cells involving these implementations
+	ExtraDirs []string // INTEROP_IMPLS: out-of-tree implementation folders
+	// ClientsDir is the folder of in-tree implementations
+	// (INTEROP_CLIENTS_DIR, default clients/). The suite's own fixture
+	// test points it at an empty folder, so that a run holds only the
+	// fixtures and the reference.
+	ClientsDir   string
 	Scenarios    []string // INTEROP_SCENARIOS
 	Seeds        int      // INTEROP_SEEDS
 	Cell         string   // INTEROP_CELL: run one cell (the reproduce command)
@@ -33,6 +42,9 @@ type Config struct {
 	Expectations string   // INTEROP_EXPECTATIONS
 	ShardIndex   int      // INTEROP_SHARD="i/n", 1-based
 	ShardCount   int
+	// ShardCosts is a previous run's results.json whose measured cell
+	// times balance the shards (INTEROP_SHARD_COSTS); empty: estimates.
+	ShardCosts string
 	// Executor is how programs run: "exec" (default: long-lived host
 	// containers per implementation, programs by docker exec) or
 	// "containers" (a container per program; slower, simplest to debug).
@@ -48,6 +60,7 @@ func FromEnv() (Config, error) {
 	c := Config{
 		Root:         root,
 		ExtraDirs:    registry.SplitList(os.Getenv("INTEROP_IMPLS")),
+		ClientsDir:   envOr("INTEROP_CLIENTS_DIR", filepath.Join(root, "clients")),
 		Cell:         os.Getenv("INTEROP_CELL"),
 		ResultsDir:   envOr("INTEROP_RESULTS", filepath.Join(root, "results")),
 		Expectations: envOr("INTEROP_EXPECTATIONS", filepath.Join(root, "conformance", "expectations.yaml")),
@@ -74,6 +87,7 @@ func FromEnv() (Config, error) {
 			return c, fmt.Errorf("INTEROP_SHARD=%q: want i/n with 1 <= i <= n", s)
 		}
 	}
+	c.ShardCosts = os.Getenv("INTEROP_SHARD_COSTS")
 	return c, nil
 }
 
@@ -139,7 +153,7 @@ func random(c netsim.Config) bool {
 
 // Plan discovers implementations and lists this run's cells.
 func Plan(c Config) ([]registry.Impl, []cases.Cell, error) {
-	impls, err := registry.Discover(filepath.Join(c.Root, "clients"), c.ExtraDirs)
+	impls, err := registry.Discover(c.ClientsDir, c.ExtraDirs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -175,9 +189,34 @@ func Plan(c Config) ([]registry.Impl, []cases.Cell, error) {
 		cells = one
 	}
 	if c.ShardCount > 1 {
-		cells = cases.Shard(cells, c.ShardIndex, c.ShardCount)
+		costs, err := LoadCosts(c.ShardCosts, cells)
+		if err != nil {
+			return nil, nil, err
+		}
+		cells = cases.Shard(cells, c.ShardIndex, c.ShardCount, costs)
 	}
 	return impls, cells, nil
+}
+
+// LoadCosts reads measured cell times from a previous run's results.json
+// (path empty: no measurements, every cell estimated). A missing file is
+// not an error: the first run of a new matrix has no history.
+func LoadCosts(path string, cells []cases.Cell) (*cases.Costs, error) {
+	measured := map[string]time.Duration{}
+	if path != "" {
+		run, err := results.Read(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("INTEROP_SHARD_COSTS: %w", err)
+		}
+		if run != nil {
+			for _, r := range run.Results {
+				if r.WallMS > 0 {
+					measured[r.ID] = time.Duration(r.WallMS) * time.Millisecond
+				}
+			}
+		}
+	}
+	return cases.NewCosts(measured, cells), nil
 }
 
 func names(impls []registry.Impl) string {
