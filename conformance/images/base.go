@@ -35,7 +35,7 @@ const MinFreeBytes = 6 << 30
 // Bases builds toolchain base images once per content hash.
 type Bases struct {
 	DockerDir string    // the repository's docker/ folder
-	Source    Source    // empty: mmdebstrap when possible, else registry
+	Source    Source    // empty: $INTEROP_BASE_SOURCE, else mmdebstrap when possible, else registry
 	Progress  io.Writer // one line per step; never nil
 	LogDir    string    // where full bootstrap logs go; empty = os.TempDir()
 
@@ -87,6 +87,9 @@ func (b *Bases) build(ctx context.Context, tc Toolchain) (string, error) {
 		return "", fmt.Errorf("base image %s: %w", tc.Tag(), err)
 	}
 	src := b.Source
+	if src == "" {
+		src = Source(os.Getenv("INTEROP_BASE_SOURCE")) // CI runners with a registry say "registry"
+	}
 	if src == "" {
 		src = SourceMmdebstrap
 		if _, err := exec.LookPath("mmdebstrap"); err != nil && !canAptInstall() {
