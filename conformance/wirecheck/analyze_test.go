@@ -496,3 +496,18 @@ func TestBadTraceIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// A sender on a loaded machine answers every ack 300 ms late, and its fast
+// retransmit 350 ms after the 3rd duplicate: as fast as it does anything,
+// so not a missed fast retransmit (the window allows for its reaction time).
+func TestSlowSenderFastRetransmitAllowsForItsReactionTime(t *testing.T) {
+	s := &script{}
+	s.at(0).send("start", 0).at(1).ack(1)
+	s.at(301).send("data", 1).sendLost("data", 2).send("data", 3).send("data", 4).send("data", 5)
+	s.at(302).ack(2).ack(2).ack(2).ack(2)
+	s.at(652).send("data", 2)
+	s.at(653).ack(6)
+	s.at(953).send("data", 6).send("end", 7)
+	s.at(954).ack(7).ack(8)
+	expect(t, analyze(t, s), PropFastRetransmit, Pass, "1 of 1 runs of 3 duplicate acks answered by a retransmission within 1100 ms")
+}
