@@ -113,7 +113,7 @@ func (b *Bases) build(ctx context.Context, tc Toolchain) (string, error) {
 		err = fmt.Errorf("unknown base image source %q (want %q or %q)", src, SourceMmdebstrap, SourceRegistry)
 	}
 	if err != nil {
-		return "", fmt.Errorf("base image %s via %s: %w\n%s(full log: %s)", tc.Tag(), src, err, tailFile(logPath, 15), logPath)
+		return "", Infra(fmt.Errorf("base image %s via %s: %w\n%s(full log: %s)", tc.Tag(), src, err, tailFile(logPath, 15), logPath))
 	}
 	if err := docker(ctx, nil, logf, "tag", tc.Tag(), tc.Repo()+":latest"); err != nil {
 		return "", fmt.Errorf("tag base image %s: %w", tc.Tag(), err)
@@ -258,8 +258,8 @@ func checkFreeDisk() error {
 			continue
 		}
 		free := st.Bavail * uint64(st.Bsize)
-		if free < MinFreeBytes {
-			return fmt.Errorf("only %.1f GiB free on %s; building a base image needs at least %d GiB (free space with `docker image prune` or delete old results)", float64(free)/(1<<30), dir, MinFreeBytes>>30)
+		if need := minFreeBytes(); free < need {
+			return Infra(fmt.Errorf("only %.1f GiB free on %s; building an image needs at least %d GiB (free space with `docker image prune` or delete old results)", float64(free)/(1<<30), dir, need>>30))
 		}
 		return nil
 	}

@@ -146,7 +146,7 @@ func BuildImage(ctx context.Context, b Build, logPath string, progress io.Writer
 	defer logf.Close()
 	prov, err := testcontainers.NewDockerProvider()
 	if err != nil {
-		return "", false, fmt.Errorf("build image %s: %w", tag, err)
+		return "", false, Infra(fmt.Errorf("build image %s: %w", tag, err))
 	}
 	defer prov.Close()
 	repo, version, _ := strings.Cut(tag, ":")
@@ -165,7 +165,12 @@ func BuildImage(ctx context.Context, b Build, logPath string, progress io.Writer
 	}}
 	if _, err := prov.BuildImage(ctx, req); err != nil {
 		logf.Sync()
-		return "", false, fmt.Errorf("docker build of %s failed: %w\nlast lines of the build log (%s):\n%s", b.Dir, err, logPath, tailFile(logPath, 20))
+		tail := tailFile(logPath, 20)
+		err = fmt.Errorf("docker build of %s failed: %w\nlast lines of the build log (%s):\n%s", b.Dir, err, logPath, tail)
+		if isMachineTrouble(err.Error()) {
+			err = Infra(err)
+		}
+		return "", false, err
 	}
 	fmt.Fprintf(progress, "image %-10s built in %s\n", b.Name, time.Since(start).Round(100*time.Millisecond))
 	return tag, true, nil

@@ -16,12 +16,15 @@ import (
 
 // Built is what process #1 hands every Ginkgo process after building.
 type Built struct {
-	RunID   string             `json:"run_id"`
-	Started time.Time          `json:"started"`
-	Images  map[string]string  `json:"images"` // impl name or "netsim" -> tag
-	Errors  map[string]string  `json:"errors"` // impl name -> why it cannot run
-	Impls   []results.ImplInfo `json:"impls"`
-	Agent   string             `json:"agent"` // host path of the agent binary for pooled hosts
+	RunID   string            `json:"run_id"`
+	Started time.Time         `json:"started"`
+	Images  map[string]string `json:"images"` // impl name or "netsim" -> tag
+	Errors  map[string]string `json:"errors"` // impl name -> why it cannot run (its own fault)
+	// InfraErrors are images the machine failed to build (disk, engine,
+	// base bootstrap): their cells are infrastructure errors, never blamed.
+	InfraErrors map[string]string  `json:"infra_errors,omitempty"`
+	Impls       []results.ImplInfo `json:"impls"`
+	Agent       string             `json:"agent"` // host path of the agent binary for pooled hosts
 }
 
 // Parallel image builds: two at a time keeps a 2-core machine busy without
@@ -33,7 +36,7 @@ const buildParallelism = 2
 // broken manifest or a failed build is recorded against that implementation
 // alone; only a failure of the suite's own images is returned as an error.
 func BuildImages(ctx context.Context, cfg Config, impls []registry.Impl, used map[string]bool, progress io.Writer) (Built, error) {
-	b := Built{Images: map[string]string{}, Errors: map[string]string{}}
+	b := Built{Images: map[string]string{}, Errors: map[string]string{}, InfraErrors: map[string]string{}}
 	logDir := filepath.Join(cfg.ResultsDir, "build")
 	refTag, err := images.BuildGoImage(ctx, images.GoImage{
 		Repo:     "interop/reference",
@@ -96,11 +99,15 @@ func BuildImages(ctx context.Context, cfg Config, impls []registry.Impl, used ma
 			info.BuildMS = time.Since(start).Milliseconds()
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
+			switch {
+			case err != nil && images.IsInfra(err):
+				b.InfraErrors[impl.Name] = "the machine could not build the image (not the implementation's fault): " + err.Error()
+				fmt.Fprintf(progress, "image %-10s NOT BUILT (infrastructure): %v\n", impl.Name, err)
+			case err != nil:
 				info.Error = "image build failed: " + err.Error()
 				b.Errors[impl.Name] = info.Error
 				fmt.Fprintf(progress, "image %-10s FAILED: %v\n", impl.Name, err)
-			} else {
+			default:
 				info.Image = tag
 				b.Images[impl.Name] = tag
 			}

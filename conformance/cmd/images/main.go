@@ -149,6 +149,12 @@ func buildAll(ctx context.Context) error {
 		fmt.Fprintf(os.Stderr, "images: %s cannot run: %s\n", name, why)
 	}
 	fmt.Printf("%d images ready, %d implementations broken (their cells will fail with the reason)\n", len(built.Images), len(built.Errors))
+	if len(built.InfraErrors) > 0 {
+		for name, why := range built.InfraErrors {
+			fmt.Fprintf(os.Stderr, "images: %s: %s\n", name, why)
+		}
+		return fmt.Errorf("the machine failed to build %d images", len(built.InfraErrors))
+	}
 	return nil
 }
 
