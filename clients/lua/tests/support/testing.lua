@@ -37,21 +37,35 @@ function testing.same_list(expected, actual, what)
   end
 end
 
+-- Runs a list of tests; returns the numbers passed and failed.
+local function run_list(where, tests)
+  local passed, failed = 0, 0
+  for _, test in ipairs(tests) do
+    local name, fn = test[1], test[2]
+    local ok, err = xpcall(fn, debug.traceback)
+    if ok then
+      passed = passed + 1
+    else
+      failed = failed + 1
+      io.stdout:write("FAIL ", where, ": ", name, "\n  ", (tostring(err):gsub("\n", "\n  ")), "\n")
+    end
+  end
+  return passed, failed
+end
+
+-- Runs one list of tests and prints the summary; returns the failures.
+function testing.run_tests(where, tests)
+  local passed, failed = run_list(where, tests)
+  io.stdout:write(string.format("%d passed, %d failed\n", passed, failed))
+  return failed
+end
+
 -- Runs every test of the given files; returns the number of failures.
 function testing.run(files)
   local passed, failed = 0, 0
   for _, file in ipairs(files) do
-    local tests = dofile(file)
-    for _, test in ipairs(tests) do
-      local name, fn = test[1], test[2]
-      local ok, err = xpcall(fn, debug.traceback)
-      if ok then
-        passed = passed + 1
-      else
-        failed = failed + 1
-        io.stdout:write("FAIL ", file, ": ", name, "\n  ", tostring(err):gsub("\n", "\n  "), "\n")
-      end
-    end
+    local p, f = run_list(file, dofile(file))
+    passed, failed = passed + p, failed + f
   end
   io.stdout:write(string.format("%d passed, %d failed\n", passed, failed))
   return failed
