@@ -111,6 +111,7 @@ func Judge(o *Observation, r *results.Result) {
 
 func judgeHello(o *Observation, v verdict) {
 	c := o.Cell
+	loadHelloWire(o)
 	clientLang, serverLang := o.ClientImpl.Manifest.Language, o.ServerImpl.Manifest.Language
 	want := strings.TrimSuffix(hello.FormatHello(clientLang), "\n") // HELLO-3
 	reply := strings.TrimSuffix(hello.FormatGoodbye(serverLang), "\n")

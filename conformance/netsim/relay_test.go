@@ -427,7 +427,14 @@ func TestRelayTCPTinySegmentsAndSlowClose(t *testing.T) {
 	}
 	evs := events(t, stop())
 	var segs, maxSeg, halfCloses int
+	wire := map[string][]byte{} // the bytes the trace says crossed, per direction
 	for _, e := range evs {
+		if e.Action == trace.Segment {
+			if len(e.Data) != e.Size {
+				t.Errorf("segment of %d bytes carries %d bytes of data", e.Size, len(e.Data))
+			}
+			wire[e.Dir] = append(wire[e.Dir], e.Data...)
+		}
 		switch {
 		case e.Action == trace.Segment && e.Dir == trace.Fwd:
 			segs++
@@ -442,5 +449,49 @@ func TestRelayTCPTinySegmentsAndSlowClose(t *testing.T) {
 	if maxSeg > 3 || segs < len(msg)/3 || halfCloses != 2 {
 		t.Fatalf("%d fwd segments (max %d bytes), %d half-closes", segs, maxSeg, halfCloses)
 	}
+	if !bytes.Equal(wire[trace.Fwd], msg) || string(wire[trace.Rev]) != "Goodbye in Go\n" {
+		t.Fatalf("the trace's wire bytes are %q and %q", wire[trace.Fwd], wire[trace.Rev])
+	}
 	t.Logf("the server read %d bytes in %d reads", len(r.msg), r.reads)
+}
+
+// A program that floods its connection puts at most trace.WireCapture of
+// its bytes into the trace, the first ones, whatever it sends.
+func TestRelayTCPWireCaptureIsBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	addr, stop := startRelay(t, Config{Mode: ModeTCP}, ln.Addr().String())
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flood := make([]byte, 3*trace.WireCapture)
+	for i := range flood {
+		flood[i] = byte(i * 7)
+	}
+	c.Write(flood)
+	c.(*net.TCPConn).CloseWrite()
+	io.ReadAll(c)
+	c.Close()
+	var wire []byte
+	var sent int
+	for _, e := range events(t, stop()) {
+		if e.Action == trace.Segment && e.Dir == trace.Fwd {
+			wire = append(wire, e.Data...)
+			sent += e.Size
+		}
+	}
+	if sent != len(flood) || !bytes.Equal(wire, flood[:trace.WireCapture]) {
+		t.Fatalf("forwarded %d bytes, captured %d: want all %d forwarded and the first %d captured", sent, len(wire), len(flood), trace.WireCapture)
+	}
 }

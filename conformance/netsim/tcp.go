@@ -92,6 +92,12 @@ func (t *tcpRelay) event(flow int, d Dir, idx uint64, action string, size int, d
 	t.emit(&trace.Event{T: t.now(), Flow: flow, Dir: d.String(), Idx: idx, Action: action, Size: size, Detail: detail})
 }
 
+// segmentEvent records a forwarded chunk with its first bytes (spec/trace.md
+// "data"); the event is written before buf is reused.
+func (t *tcpRelay) segmentEvent(flow int, d Dir, idx uint64, size int, detail string, wire []byte) {
+	t.emit(&trace.Event{T: t.now(), Flow: flow, Dir: d.String(), Idx: idx, Action: trace.Segment, Size: size, Detail: detail, Data: wire})
+}
+
 func (t *tcpRelay) serve(ctx context.Context, id int, client *net.TCPConn) {
 	defer t.wg.Done()
 	if !t.track(client) {
@@ -151,6 +157,7 @@ func (t *tcpRelay) pump(ctx context.Context, flow int, d Dir, src, dst *net.TCPC
 	l := t.opts.Config.Link(d)
 	buf := make([]byte, 32<<10)
 	var idx uint64
+	captured := 0 // bytes of this direction already in the trace (trace.WireCapture)
 	fail := func(err error) {
 		t.errs.Add(1)
 		t.event(flow, d, idx, trace.Error, 0, err.Error())
@@ -180,7 +187,12 @@ func (t *tcpRelay) pump(ctx context.Context, flow int, d Dir, src, dst *net.TCPC
 			if delay > 0 {
 				detail = "after " + fmtDur(delay)
 			}
-			t.event(flow, d, idx, trace.Segment, size, detail)
+			var wire []byte
+			if keep := min(size, trace.WireCapture-captured); keep > 0 {
+				wire = data[:keep:keep]
+				captured += keep
+			}
+			t.segmentEvent(flow, d, idx, size, detail, wire)
 			data = data[size:]
 		}
 		switch {

@@ -112,6 +112,7 @@ type wireEvent struct {
 	CsumOK *bool    `json:"csum_ok"`
 	Err    string   `json:"err"`
 	PLen   int      `json:"plen"`
+	Data   []byte   `json:"data"` // base64
 }
 
 // ParseEvent decodes one event line. Unknown fields are ignored (later
@@ -136,7 +137,7 @@ func ParseEvent(line []byte) (Event, error) {
 	e := Event{
 		T: *w.T, Flow: w.Flow, Dir: w.Dir, Idx: w.Idx, Action: w.Action,
 		Detail: w.Detail, Copy: w.Copy, Size: w.Size, Type: w.Type,
-		Sacks: w.Sacks, Err: w.Err, PLen: w.PLen,
+		Sacks: w.Sacks, Err: w.Err, PLen: w.PLen, Data: w.Data,
 	}
 	if w.Seq != nil {
 		e.Seq, e.HasSeq = *w.Seq, true

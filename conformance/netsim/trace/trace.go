@@ -103,7 +103,17 @@ type Event struct {
 	HasCsum bool // a checksum field was found and checked
 	Err     string
 	PLen    int // data field length of a valid start/data/end
+
+	// Data is a TCP chunk's bytes (segment events, the first WireCapture
+	// bytes of each connection and direction), so Hello messages can be
+	// judged as they were on the wire.
+	Data []byte
 }
+
+// WireCapture is how many bytes of each TCP connection and direction a
+// trace keeps: far more than any Hello message, and a bound on what a
+// flooding program can put into the trace.
+const WireCapture = 16 << 10
 
 // Valid reports whether the datagram parsed completely with a good
 // checksum: the receiver must accept it (or a sender must act on it).

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -129,6 +130,11 @@ func AppendEvent(b []byte, e *Event) []byte {
 	if e.PLen != 0 {
 		b = append(b, `,"plen":`...)
 		b = strconv.AppendInt(b, int64(e.PLen), 10)
+	}
+	if len(e.Data) > 0 {
+		b = append(b, `,"data":"`...)
+		b = base64.StdEncoding.AppendEncode(b, e.Data)
+		b = append(b, '"')
 	}
 	return append(b, '}')
 }
