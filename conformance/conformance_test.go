@@ -105,7 +105,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	eng, err := containers.New(ctx, built.RunID)
 	Expect(err).NotTo(HaveOccurred())
 	env = &runner.Env{
-		Engine: eng, Impls: implsByName(), Images: built.Images, ImageErrors: built.Errors,
+		Engine: eng, Impls: implsByName(), Images: built.Images, ImageErrors: built.Errors, ImageInfraErrors: built.InfraErrors,
 		ResultsDir: cfg.ResultsDir, Limits: containers.DefaultLimits,
 		Reproduce: func(c cases.Cell) string {
 			return fmt.Sprintf("INTEROP_CELL='%s' go tool ginkgo ./conformance", c.ID())

@@ -43,8 +43,12 @@ type Env struct {
 	// ImageErrors maps implementation names to why they have no image
 	// (broken manifest, failed build): their cells fail with that reason.
 	ImageErrors map[string]string
-	ResultsDir  string
-	Limits      containers.Limits
+	// ImageInfraErrors maps implementation names to why the machine could
+	// not build their image (disk, engine): infrastructure errors, never
+	// blamed on the implementation.
+	ImageInfraErrors map[string]string
+	ResultsDir       string
+	Limits           containers.Limits
 	// Reproduce returns the one-line command that reruns a single cell.
 	Reproduce func(cases.Cell) string
 	// Pool, when set, runs programs by docker exec in long-lived host
@@ -91,6 +95,12 @@ func (env *Env) Run(ctx context.Context, c cases.Cell) (r results.Result) {
 	if v, why := unsupported(c, client, server); v {
 		r.Verdict, r.Reason = results.Unsupported, why
 		return r
+	}
+	for _, name := range []string{c.Client, c.Server} {
+		if msg, ok := env.ImageInfraErrors[name]; ok {
+			r.Verdict, r.Reason = results.InfraError, fmt.Sprintf("%s has no image: %s", name, msg)
+			return r
+		}
 	}
 	for _, side := range []struct {
 		name string
