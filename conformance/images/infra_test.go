@@ -33,3 +33,13 @@ func TestInfraMarking(t *testing.T) {
 		t.Fatal("machine trouble is recognised by the build log")
 	}
 }
+
+func TestSystemPathComesFirst(t *testing.T) {
+	got := systemPath([]string{"HOME=/root", "PATH=/root/.pyenv/shims:/usr/bin"})
+	if got[0] != "HOME=/root" || got[1] != "PATH=/usr/sbin:/usr/bin:/sbin:/bin:/root/.pyenv/shims:/usr/bin" {
+		t.Fatalf("got %q", got)
+	}
+	if got := systemPath(nil); len(got) != 1 || got[0] != "PATH=/usr/sbin:/usr/bin:/sbin:/bin" {
+		t.Fatalf("got %q", got)
+	}
+}
