@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/registry"
@@ -39,6 +40,9 @@ type Observation struct {
 	WireClientToServer, WireServerToClient []byte
 	InputPath, InputSHA256                 string
 	OutputDir                              string
+	// OutputOverLimit is the size of the output folder when the runner
+	// stopped the receiver for writing too much (MANIFEST-16); 0 if not.
+	OutputOverLimit atomic.Int64
 }
 
 // verdict accumulates the outcome while checks run.
@@ -82,8 +86,22 @@ func Judge(o *Observation, r *results.Result) {
 		v.fail("server", "%s's %s %s.\ncommand: %s\n%s", c.Server, c.ServerRole(), o.ServerNotListening, argv(o.Server.Command), tails(o.Server))
 		return
 	}
+	if n := o.OutputOverLimit.Load(); n > 0 {
+		v.fail("server", "%s's rudp-receiver wrote %d MiB into its output directory, more than the %d MiB a cell allows, and was stopped (MANIFEST-16; MANIFEST-11: one file per transfer).\nreceiver command: %s\n%s",
+			c.Server, n>>20, OutputLimitMiB, argv(o.Server.Command), tails(o.Server))
+		return
+	}
 	cl := o.Client
 	switch {
+	case c.Client == registry.ReferenceName && c.Server != registry.ReferenceName && (cl.TimedOut || cl.ExitCode != nil && *cl.ExitCode != 0):
+		// The reference is the fixed point: when it fails against a
+		// student's server, what it says is about that server.
+		what := "was killed at its time limit"
+		if !cl.TimedOut {
+			what = fmt.Sprintf("exited with code %d", *cl.ExitCode)
+		}
+		v.fail("server", "the reference %s failed against %s's %s: it %s, saying what went wrong on its stderr below.\nserver command: %s\n%s\n%s",
+			c.ClientRole(), c.Server, c.ServerRole(), what, argv(o.Server.Command), tails(cl), tails(o.Server))
 	case cl.ExitCode != nil && *cl.ExitCode == 127 && !cl.TimedOut:
 		r.Verdict = results.Unsupported
 		r.Reason = fmt.Sprintf("%s's %s exited with code 127: it declares this scenario unsupported (MANIFEST-13)", c.Client, c.ClientRole())
@@ -179,6 +197,12 @@ func judgeRUDP(o *Observation, v verdict) {
 	}
 	files, partial := outputs(o.OutputDir)
 	switch {
+	case len(files) == 0 && c.Server == registry.ReferenceName && c.Client != registry.ReferenceName:
+		// The reference receiver is the fixed point: a sender that exits 0
+		// without a transfer completing there stopped before end was acked.
+		v.fail("client", "%s's rudp-sender exited 0, but the reference receiver completed no transfer from it: a sender may exit 0 only after its end was acknowledged (RUDP-45)%s.\nsender command: %s\n%s",
+			c.Client, partialNote(partial), argv(o.Client.Command), tails(o.Client))
+		return
 	case len(files) == 0:
 		v.fail("server", "the sender finished, but %s's rudp-receiver wrote no complete file into its output directory (RUDP-14, MANIFEST-11)%s.\nreceiver command: %s\n%s",
 			c.Server, partialNote(partial), argv(o.Server.Command), tails(o.Server))
@@ -273,6 +297,25 @@ func outputs(dir string) (files, partial []string) {
 	sort.Strings(files)
 	sort.Strings(partial)
 	return files, partial
+}
+
+// OutputLimitMiB is the runner's limit on a receiver's output folder, for
+// the reason given when it is exceeded (MANIFEST-16).
+const OutputLimitMiB = 64
+
+// DirBytes is the total size of the regular files directly in dir and
+// below it (a receiver may make folders); links are not followed.
+func DirBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // HasOutput reports whether a complete output file exists yet.

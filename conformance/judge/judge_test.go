@@ -148,3 +148,59 @@ func TestJudgeRUDP(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputOverLimit: a receiver the runner stopped for filling its output
+// folder fails, blamed on it, even though the sender failed too (it lost
+// its receiver) and even if a correct file is also there (MANIFEST-16).
+func TestOutputOverLimit(t *testing.T) {
+	data := []byte("payload")
+	for _, senderExit := range []int{0, 1} {
+		o := rudpObs(t, data, map[string][]byte{"f": data}, senderExit)
+		o.OutputOverLimit.Store(70 << 20)
+		var r results.Result
+		Judge(o, &r)
+		if r.Verdict != results.Fail || r.Blame != "server" || !strings.Contains(r.Reason, "wrote 70 MiB into its output directory, more than the 64 MiB") {
+			t.Fatalf("sender exit %d: %s blamed on %q: %s", senderExit, r.Verdict, r.Blame, r.Reason)
+		}
+	}
+	if n := DirBytes(t.TempDir()); n != 0 {
+		t.Fatalf("empty folder: %d bytes", n)
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	os.WriteFile(filepath.Join(dir, "a"), make([]byte, 10), 0o644)
+	os.WriteFile(filepath.Join(dir, "sub", "b"), make([]byte, 5), 0o644)
+	os.Symlink("/etc/passwd", filepath.Join(dir, "link"))
+	if n := DirBytes(dir); n != 15 {
+		t.Fatalf("DirBytes = %d, want 15 (files below, links not followed)", n)
+	}
+}
+
+// TestReferenceClientFailsAgainstServer: the reference client's failure
+// against a student's server is told as the server's problem, with what
+// the reference said (a server that sends 100 MB without a newline).
+func TestReferenceClientFailsAgainstServer(t *testing.T) {
+	o := helloObs("", "", true, nil)
+	o.Cell.Client, o.ClientImpl = registry.ReferenceName, impl(registry.ReferenceName, "Go", false)
+	o.Client.Impl, o.Client.ExitCode = registry.ReferenceName, code(1)
+	o.Client.Stderr = "hello client: reply from sim:9000: message longer than 65536 bytes\n"
+	var r results.Result
+	Judge(o, &r)
+	if r.Verdict != results.Fail || r.Blame != "server" ||
+		!strings.Contains(r.Reason, "the reference hello-client failed against rs's hello-server: it exited with code 1") ||
+		!strings.Contains(r.Reason, "message longer than 65536 bytes") {
+		t.Fatalf("%s blamed on %q: %s", r.Verdict, r.Blame, r.Reason)
+	}
+}
+
+// TestSenderExitsZeroWithoutTransfer: a sender that exits 0 having sent
+// nothing is told so, not the reference receiver (RUDP-45).
+func TestSenderExitsZeroWithoutTransfer(t *testing.T) {
+	o := rudpObs(t, []byte("data"), nil, 0)
+	o.Cell.Server, o.ServerImpl = registry.ReferenceName, impl(registry.ReferenceName, "Go", false)
+	var r results.Result
+	Judge(o, &r)
+	if r.Verdict != results.Fail || r.Blame != "client" || !strings.Contains(r.Reason, "py's rudp-sender exited 0, but the reference receiver completed no transfer") {
+		t.Fatalf("%s blamed on %q: %s", r.Verdict, r.Blame, r.Reason)
+	}
+}
