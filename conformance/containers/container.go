@@ -287,6 +287,7 @@ func (c *Container) WaitListening(ctx context.Context, proto string, port int, t
 // WaitListening is Container.WaitListening for a program run by exec: it
 // also notices when that program (not the host) exits before listening.
 func (p *Proc) WaitListening(ctx context.Context, proto string, port int, timeout time.Duration, logRE *regexp.Regexp) error {
+	hostPID := p.h.pid(ctx)
 	return waitListening(ctx, proto, port, timeout, logRE, func() (int, bool, int, error) {
 		select {
 		case <-p.done:
@@ -294,9 +295,16 @@ func (p *Proc) WaitListening(ctx context.Context, proto string, port int, timeou
 			return 0, false, ex.Code, err
 		default:
 		}
-		pid := p.pid(ctx)
+		// The host's init process shares the program's network
+		// namespace and outlives it: the program's own pid vanishes the
+		// moment it exits, and a socket table that cannot be read would
+		// count as "no view, assume listening" (a receiver that crashed at
+		// once was taken as ready and its sender ran into its time limit).
+		// Only this cell's programs run in the host (Reset), so the table
+		// is theirs.
+		pid := hostPID
 		if pid == 0 {
-			pid = p.h.pid(ctx)
+			pid = p.pid(ctx)
 		}
 		return pid, true, 0, nil
 	}, func(context.Context) (Output, Output, error) { o, e := p.Output(); return o, e, nil })
