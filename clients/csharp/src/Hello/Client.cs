@@ -34,12 +34,14 @@ namespace Interop.Hello
         // Returns the server's reply or throws FailureException saying what went wrong.
         static byte[] Exchange(string host, int port)
         {
-            double deadline = Clock.Now + Message.Timeout;
-            using (Socket socket = Connect(host, port, deadline))
+            using (Socket socket = Connect(host, port, Clock.Now + Message.Timeout))
             {
                 try
                 {
                     socket.Send(Message.Line("Hello in " + Message.Language)); // HELLO-1, HELLO-3: one line, one write
+                    // HELLO-8: give up 10 s after we started waiting for the reply
+                    // (not counting the connect, which has its own limit).
+                    double deadline = Clock.Now + Message.Timeout;
                     // HELLO-6: some servers answer only at the end of input. Give the
                     // others HalfCloseDelay with the connection fully open, then
                     // half-close: we can still read, and those servers get their EOF.
