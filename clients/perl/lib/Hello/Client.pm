@@ -19,7 +19,7 @@ sub run ($host, $port) {
         print STDERR "hello client: $@"; # HELLO-8: say what went wrong
         return 1;
     }
-    binmode STDOUT, ':encoding(UTF-8)';
+    binmode STDOUT, ':utf8'; # the reply's text, as UTF-8
     say Hello::text($reply); # HELLO-7: the reply alone on its line
     return 0;
 }

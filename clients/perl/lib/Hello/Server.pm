@@ -4,7 +4,6 @@ package Hello::Server;
 
 use v5.36;
 
-use Encode ();
 use Hello ();
 use IO::Select ();
 use IO::Socket::IP ();
@@ -63,7 +62,8 @@ sub serve ($self, $connection) {
     # lines of concurrent clients never mix. HELLO-21: the client's address
     # first, on its own line.
     my $lines = ($self->{challenge} ? "$ip\n" : '') . Hello::text($message) . "\n";
-    syswrite STDOUT, Encode::encode('UTF-8', $lines) // note("cannot print: $!");
+    utf8::encode($lines);
+    defined syswrite STDOUT, $lines or note("cannot print: $!");
 
     # HELLO-4, HELLO-20
     my $reply = $self->{challenge} ? Hello::challenge_reply($message) : 'Goodbye in ' . Hello::LANGUAGE . "\n";
