@@ -22,6 +22,10 @@ const AgentPath = "/.interop-agent"
 type Host struct {
 	*Container
 	resetDirs []string
+	// resetMu runs one agent reset at a time: a reset kills every other
+	// process in the host, so two at once (a program's Stop and the end of
+	// the cell) killed each other (exit 137, an infrastructure error).
+	resetMu sync.Mutex
 }
 
 // StartHost starts a host container: the image of an implementation with
@@ -48,19 +52,29 @@ func (h *Host) Reset(ctx context.Context) error {
 func (h *Host) KillAll(ctx context.Context) error { return h.agentReset(ctx) }
 
 func (h *Host) agentReset(ctx context.Context, dirs ...string) error {
+	h.resetMu.Lock()
+	defer h.resetMu.Unlock()
 	p, err := h.Exec(ctx, append([]string{AgentPath, "reset"}, dirs...), "/", nil)
 	if err != nil {
 		return err
 	}
-	ex, err := p.Wait(ctx, 10*time.Second)
+	// Generous: on a machine at load 40 the exec alone has been seen to
+	// take over 10 s, and a reset cut short makes the cell an infra-error.
+	ex, err := p.Wait(ctx, resetTimeout)
 	if err != nil {
 		return err
 	}
-	if ex.Code != 0 || ex.TimedOut {
+	if ex.TimedOut {
+		return fmt.Errorf("reset of %s did not finish within %s", h.Spec.Image, resetTimeout)
+	}
+	if ex.Code != 0 {
 		return fmt.Errorf("reset of %s failed (exit %d): %s", h.Spec.Image, ex.Code, p.stderr.Bytes())
 	}
 	return nil
 }
+
+// resetTimeout bounds one reset of a host between cells.
+const resetTimeout = 45 * time.Second
 
 // Proc is one program started in a host.
 type Proc struct {
