@@ -114,15 +114,40 @@ func (e *Engine) Sweep(ctx context.Context) (containers, networks int, err error
 	if err != nil {
 		return containers, 0, fmt.Errorf("list leftover networks: %w", err)
 	}
+	var errs []error
 	for _, n := range nets.Items {
 		if n.Labels[LabelRun] == e.RunID || ownerAlive(n.Labels[LabelOwner]) {
 			continue
 		}
-		if _, err := e.cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err == nil {
+		switch err := e.removeNetwork(ctx, n.ID); {
+		case err == nil:
 			networks++
+		case !isNotFound(err): // another run's sweep may have been first
+			errs = append(errs, fmt.Errorf("remove leftover network %s: %w", n.Name, err))
 		}
 	}
-	return containers, networks, nil
+	return containers, networks, errors.Join(errs...)
+}
+
+// removeNetwork removes a network, retrying for a few seconds while the
+// engine still lists endpoints of containers just removed with force.
+func (e *Engine) removeNetwork(ctx context.Context, id string) error {
+	var err error
+	for range 20 {
+		if _, err = e.cli.NetworkRemove(ctx, id, client.NetworkRemoveOptions{}); err == nil || !strings.Contains(err.Error(), "active endpoints") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func isNotFound(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "No such"))
 }
 
 // RemoveRun removes every container and network of this run (end of the
@@ -155,7 +180,7 @@ func (e *Engine) remove(ctx context.Context, f client.Filters) (containers, netw
 		return containers, 0, err
 	}
 	for _, n := range nets.Items {
-		if _, err := e.cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
+		if err := e.removeNetwork(ctx, n.ID); err != nil && !isNotFound(err) {
 			errs = append(errs, err)
 		} else {
 			networks++

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Leak proof (README "Reliability"): after a normal run, after a run
+# interrupted with Ctrl-C in the middle of the matrix, and after `kill -9`
+# of a run once the next run has started (which sweeps the leftovers), no
+# container, network or volume of those runs may remain. Counts are per run
+# id (the label io.interop-suite.run), so other runs sharing the engine do
+# not disturb the proof. Usage, from the repository root:
+#   bash conformance/testdata/leakcheck.sh [IMPL]      (default IMPL: python)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+impl="${1:-python}"
+export TESTCONTAINERS_RYUK_DISABLED=true INTEROP_DEPTH=smoke INTEROP_ONLY="$impl"
+work=$(mktemp -d)
+status=0
+
+count() { # run-id -> "containers networks volumes"
+  local f="label=io.interop-suite.run=$1"
+  echo "$(docker ps -aq --filter "$f" | wc -l) $(docker network ls -q --filter "$f" | wc -l) $(docker volume ls -q --filter "$f" | wc -l)"
+}
+run_id_of_live() { # the run id of containers started by the suite under $1 (a results folder)
+  docker ps --filter label=io.interop-suite=1 --format '{{.Label "io.interop-suite.run"}} {{.Label "io.interop-suite.owner"}}' |
+    while read -r id owner; do
+      pid=${owner%%:*}
+      if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ] && tr '\0' ' ' < "/proc/$pid/environ" 2>/dev/null | grep -q "INTEROP_RESULTS=$1"; then echo "$id"; break; fi
+    done
+}
+wait_for_cells() { # results folder -> run id, once containers of that run exist
+  local live
+  for _ in $(seq 1 600); do
+    live=$(run_id_of_live "$1")
+    if [ -n "$live" ] && [ -d "$1/cells" ]; then echo "$live"; return 0; fi
+    sleep 1
+  done
+  return 1
+}
+verdict() { # name run-id
+  local c; c=$(count "$2")
+  if [ "$c" = "0 0 0" ]; then echo "leakcheck: $1: run $2: 0 containers, 0 networks, 0 volumes left"
+  else echo "leakcheck: $1: run $2: LEFT (containers networks volumes) = $c"; status=1; fi
+}
+
+sections="${LEAKCHECK_SECTIONS:-1 2 3}" # e.g. LEAKCHECK_SECTIONS=3
+want() { [[ " $sections " == *" $1 "* ]]; }
+
+if want 1; then
+echo "== 1. a normal run"
+INTEROP_RESULTS="$work/normal" go tool ginkgo -p --procs=2 ./conformance > "$work/normal.log" 2>&1
+id=$(sed -n 's/.*"run_id": *"\([^"]*\)".*/\1/p' "$work/normal/results.json" | head -1)
+verdict "normal run" "$id"
+fi
+
+if want 2; then
+echo "== 2. Ctrl-C in the middle of the matrix"
+INTEROP_RESULTS="$work/sigint" setsid go tool ginkgo -p --procs=2 ./conformance > "$work/sigint.log" 2>&1 &
+pgid=$!
+id=$(wait_for_cells "$work/sigint") || { echo "leakcheck: the run never started cells"; exit 1; }
+sleep 5
+echo "   interrupting run $id (process group $pgid) with SIGINT"
+kill -INT -- "-$pgid"
+wait "$pgid"
+verdict "Ctrl-C" "$id"
+fi
+
+if want 3; then
+echo "== 3. kill -9, then the next run sweeps"
+INTEROP_RESULTS="$work/killed" setsid go tool ginkgo -p --procs=2 ./conformance > "$work/killed.log" 2>&1 &
+pgid=$!
+id=$(wait_for_cells "$work/killed") || { echo "leakcheck: the run never started cells"; exit 1; }
+sleep 5
+kill -KILL -- "-$pgid"
+wait "$pgid" 2>/dev/null
+echo "   killed run $id: left behind (containers networks volumes) = $(count "$id")"
+INTEROP_RESULTS="$work/next" setsid go tool ginkgo -p --procs=2 ./conformance > "$work/next.log" 2>&1 &
+next=$!
+wait_for_cells "$work/next" > /dev/null || { echo "leakcheck: the next run never started"; exit 1; }
+verdict "kill -9, once the next run has started" "$id"
+kill -INT -- "-$next"; wait "$next"
+grep -h "removed .* left by an earlier run" "$work/next.log" | sort -u | sed 's/^/   next run: /'
+fi
+
+echo "== dangling images"
+echo "   dangling images on the engine: $(docker images -q --filter dangling=true | wc -l)"
+rm -rf "$work"
+exit $status
