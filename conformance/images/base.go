@@ -81,7 +81,13 @@ func (b *Bases) Ensure(ctx context.Context, name string) (string, error) {
 
 func (b *Bases) build(ctx context.Context, tc Toolchain) (string, error) {
 	if ImageExists(ctx, tc.Tag()) {
-		return tc.Tag(), nil
+		if !emptyImage(ctx, tc.Tag()) {
+			return tc.Tag(), nil
+		}
+		// An empty root filesystem under the real tag: the leftover of an
+		// import cut short by an older version of the suite. Rebuild it.
+		fmt.Fprintf(b.Progress, "base %-8s %s is empty (a build cut short): rebuilding\n", tc.Name, tc.Tag())
+		exec.CommandContext(ctx, "docker", "rmi", tc.Tag()).Run()
 	}
 	if err := checkFreeDisk(); err != nil {
 		return "", fmt.Errorf("base image %s: %w", tc.Tag(), err)
@@ -162,7 +168,12 @@ func (b *Bases) mmdebstrap(ctx context.Context, tc Toolchain, logf io.Writer) er
 	for _, c := range imageChanges {
 		imp = append(imp, "--change", c)
 	}
-	imp = append(imp, "-", tc.Tag())
+	// Import under a scratch tag and rename only once both sides
+	// succeeded: a build killed half way (Ctrl-C, kill -9, a full disk)
+	// must never leave an empty image under the real tag, which every
+	// later run would take as built.
+	partial := tc.Repo() + ":incomplete-" + tc.Hash
+	imp = append(imp, "-", partial)
 	importer := exec.CommandContext(ctx, "docker", imp...)
 	importer.Stdin = tar
 	importer.Stdout, importer.Stderr = logf, logf
@@ -176,14 +187,20 @@ func (b *Bases) mmdebstrap(ctx context.Context, tc Toolchain, logf io.Writer) er
 	}
 	bootErr := boot.Wait()
 	impErr := importer.Wait()
+	defer exec.Command("docker", "rmi", partial).Run()
 	if bootErr != nil {
-		exec.Command("docker", "rmi", "-f", tc.Tag()).Run()
 		return fmt.Errorf("mmdebstrap %s: %w", strings.Join(args, " "), bootErr)
 	}
 	if impErr != nil {
 		return fmt.Errorf("docker import: %w", impErr)
 	}
-	return nil
+	return docker(ctx, nil, logf, "tag", partial, tc.Tag())
+}
+
+// emptyImage reports whether an image has no content at all.
+func emptyImage(ctx context.Context, tag string) bool {
+	out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Size}}", tag).Output()
+	return err == nil && strings.TrimSpace(string(out)) == "0"
 }
 
 // systemPath puts Debian's own folders first in PATH. mmdebstrap runs its
