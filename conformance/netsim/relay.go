@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -130,12 +131,14 @@ func (r *Relay) close() {
 // Run relays until ctx is cancelled, then writes the trace footer,
 // flushes, and returns nil. An error means the trace could not be written.
 func (r *Relay) Run(ctx context.Context) error {
+	lag := watchLag(ctx)
 	var counts map[string]int64
 	if r.tcp != nil {
 		counts = r.runTCP(ctx)
 	} else {
 		counts = r.runUDP(ctx)
 	}
+	counts["sched_lag_max_us"] = lag()
 	if r.tw == nil {
 		return nil
 	}
@@ -143,6 +146,46 @@ func (r *Relay) Run(ctx context.Context) error {
 		return fmt.Errorf("netsim trace: %w", err)
 	}
 	return nil
+}
+
+// lagTick is how often watchLag wakes up.
+const lagTick = 5 * time.Millisecond
+
+// watchLag measures how late this process gets the CPU: a ticker that
+// should wake every lagTick, and the worst lateness seen. On a loaded
+// machine the relay's timestamps are late by as much, so the wire checker
+// widens its timing judgements by it (footer "sched_lag_max_us") rather
+// than blame a program for the machine. The returned function stops the
+// watch and gives the maximum in microseconds.
+func watchLag(ctx context.Context) func() int64 {
+	var worst atomic.Int64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(lagTick)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				n := time.Now()
+				if late := n.Sub(last) - lagTick; late > time.Duration(worst.Load())*time.Microsecond {
+					worst.Store(late.Microseconds())
+				}
+				last = n
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		<-stopped
+		return worst.Load()
+	}
 }
 
 func (r *Relay) now() float64 { return trace.Millis(time.Since(r.start)) }

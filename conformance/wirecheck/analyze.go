@@ -89,8 +89,10 @@ func Analyze(r io.Reader) (Report, error) {
 		flows[e.Flow] = append(flows[e.Flow], e)
 	}
 	rep.Complete = tr.Footer != nil && len(rep.Notes) == 0
+	var lag float64 // ms the relay itself was late at worst (its clock readings are late by as much)
 	if tr.Footer != nil {
 		end = max(end, tr.Footer.T)
+		lag = float64(tr.Footer.Counts["sched_lag_max_us"]) / 1000
 	}
 	if !rep.Complete {
 		rep.Notes = append(rep.Notes, "the trace has no footer: netsim did not stop cleanly, so the last moments may be missing")
@@ -114,6 +116,7 @@ func Analyze(r io.Reader) (Report, error) {
 			return 0
 		})
 		f := newFlow(id, end)
+		f.lag = lag
 		for i := range evs {
 			f.observe(&evs[i])
 		}

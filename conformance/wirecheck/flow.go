@@ -130,6 +130,11 @@ type flow struct {
 	revSent       int
 
 	stats Stats
+
+	// lag is how late the relay got the CPU at worst (footer
+	// sched_lag_max_us): its timestamps can be off by as much, so timing
+	// judgements allow for it and a loaded machine is not blamed on a program.
+	lag float64
 }
 
 func newFlow(id int, end float64) *flow {
@@ -668,7 +673,7 @@ func (f *flow) judgeTimer() {
 	median := waits[n/2]
 	p.Detail = fmt.Sprintf("%d timer retransmissions; median wait %.0f ms since the packet's previous transmission (min %.0f, max %.0f)",
 		n, median, waits[0], waits[n-1])
-	if first := f.timerRetx[0]; first.beforeAck && first.wait < InitialRTO {
+	if first := f.timerRetx[0]; first.beforeAck && first.wait < InitialRTO-f.lag {
 		f.violate(PropTimer, "RUDP-41", NonStrict, first.t,
 			"the first retransmission came %.0f ms after the first transmission, before any ack: the timer starts at 500 ms", first.wait)
 	}
@@ -676,7 +681,7 @@ func (f *flow) judgeTimer() {
 		rtts := slices.Sorted(slices.Values(f.rtts))
 		rtt := rtts[len(rtts)/2]
 		p.Detail += fmt.Sprintf("; round-trip time %.1f ms (median of %d)", rtt, len(rtts))
-		if median < rtt && len(rtts) >= minRTTSamples {
+		if median+f.lag < rtt && len(rtts) >= minRTTSamples {
 			f.violate(PropTimer, "RUDP-41", NonStrict, 0,
 				"the timer fires before acks can come back: median wait %.0f ms, round-trip time %.0f ms; it should adapt to the RTT", median, rtt)
 		}
@@ -715,7 +720,7 @@ func (f *flow) judgeFastRetransmit() {
 	honoured, judged := 0, 0
 	// The window grows with the sender's measured reaction time: on an
 	// idle machine it is FastWindow, well under the 500 ms timer.
-	window := FastWindow + 3*f.reactionTime()
+	window := FastWindow + 3*f.reactionTime() + f.lag
 	for _, o := range f.fastOpps {
 		// Only a packet sent once so far counts: one already resent is in
 		// recovery, and a sender resends it once per episode (RFC 6582,
