@@ -75,7 +75,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	defer eng.Close()
 	Expect(eng.MarkRunning(ctx)).To(Succeed())
 	if nc, nn, err := eng.Sweep(ctx); err != nil {
-		GinkgoWriter.Printf("sweep of leftovers failed: %v\n", err)
+		fmt.Fprintf(os.Stderr, "sweep of leftovers of killed runs failed (they stay on the engine; remove them by hand): %v\n", err)
 	} else if nc+nn > 0 {
 		fmt.Fprintf(os.Stderr, "removed %d containers and %d networks left by an earlier run that was killed\n", nc, nn)
 	}
