@@ -73,13 +73,14 @@ func guess(c Cell) time.Duration {
 	return 8 * time.Second
 }
 
-// Shard returns the cells of shard i (1-based) of n, dealing whole
-// groups (all seeds of a cell stay together, so a pass rate is computed in
-// one place) to shards by estimated cost: the costliest group first, each to
-// the shard with the least work so far (longest-processing-time first). The
-// deal is deterministic: every shard job computes the same plan from the
-// same cells and costs, so every cell lands in exactly one shard.
-func Shard(cells []Cell, i, n int, costs *Costs) []Cell {
+// Deal splits the cells into n shards, dealing whole groups (all seeds of
+// a cell stay together, so a pass rate is computed in one place) by
+// estimated cost: the costliest group first, each to the shard with the
+// least work so far (longest-processing-time first). The deal is
+// deterministic: every shard job computes the same plan from the same cells
+// and costs, so every cell lands in exactly one shard. Cells keep their
+// order within a shard.
+func Deal(cells []Cell, n int, costs *Costs) [][]Cell {
 	type group struct {
 		name string
 		cost time.Duration
@@ -113,21 +114,26 @@ func Shard(cells []Cell, i, n int, costs *Costs) []Cell {
 		load[least] += g.cost
 		shardOf[g.name] = least
 	}
-	var out []Cell
+	shards := make([][]Cell, n)
 	for _, c := range cells {
-		if shardOf[c.Group()] == i-1 {
-			out = append(out, c)
-		}
+		s := shardOf[c.Group()]
+		shards[s] = append(shards[s], c)
 	}
-	return out
+	return shards
 }
 
-// ShardLoads is the estimated work of each shard, for printing a plan.
-func ShardLoads(cells []Cell, n int, costs *Costs) []time.Duration {
-	loads := make([]time.Duration, n)
-	for i := 1; i <= n; i++ {
-		for _, c := range Shard(cells, i, n, costs) {
-			loads[i-1] += costs.Of(c)
+// Shard returns the cells of shard i (1-based) of n in Deal's plan.
+func Shard(cells []Cell, i, n int, costs *Costs) []Cell {
+	return Deal(cells, n, costs)[i-1]
+}
+
+// ShardLoads is the estimated work of each shard of Deal's plan, for
+// printing it.
+func ShardLoads(shards [][]Cell, costs *Costs) []time.Duration {
+	loads := make([]time.Duration, len(shards))
+	for i, shard := range shards {
+		for _, c := range shard {
+			loads[i] += costs.Of(c)
 		}
 	}
 	return loads

@@ -49,7 +49,7 @@ func TestShardBalancesMeasuredCost(t *testing.T) {
 		t.Fatalf("measured %d of %d cells", costs.Measured, len(cells))
 	}
 	const n = 3
-	loads := ShardLoads(cells, n, costs)
+	loads := ShardLoads(Deal(cells, n, costs), costs)
 	var biggestGroup time.Duration
 	groupCost := map[string]time.Duration{}
 	for _, c := range cells {

@@ -143,9 +143,10 @@ func shards(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d cells, estimated %s of cell time (%d of them measured); %d shard(s):\n",
 		len(cells), total.Round(time.Second), costs.Measured, count)
-	for i, load := range cases.ShardLoads(cells, count, costs) {
+	plan := cases.Deal(cells, count, costs)
+	for i, load := range cases.ShardLoads(plan, costs) {
 		fmt.Fprintf(stdout, "  shard %d/%d: %d cells, about %s at %d at once\n", i+1, count,
-			len(cases.Shard(cells, i+1, count, costs)), (load / time.Duration(*parallel)).Round(time.Second), *parallel)
+			len(plan[i]), (load / time.Duration(*parallel)).Round(time.Second), *parallel)
 	}
 	matrix, err := json.Marshal(ci.ShardList(count))
 	if err != nil {
