@@ -128,8 +128,12 @@ func buildImpl(ctx context.Context, bases *images.Bases, impl registry.Impl, log
 		}
 		baseTag = t
 	}
-	tag, _, err := images.BuildImage(ctx, images.Build{
-		Name: impl.Name, Dir: impl.Dir, Dockerfile: impl.Manifest.Dockerfile, BaseTag: baseTag,
-	}, filepath.Join(logDir, impl.Name+".log"), progress)
+	tag, _, err := images.BuildImage(ctx, ImplBuild(impl, baseTag), filepath.Join(logDir, impl.Name+".log"), progress)
 	return tag, err
+}
+
+// ImplBuild is the image build of an implementation from its manifest,
+// on the base image baseTag (empty: no toolchain).
+func ImplBuild(impl registry.Impl, baseTag string) images.Build {
+	return images.Build{Name: impl.Name, Dir: impl.Dir, Dockerfile: impl.Manifest.Dockerfile, BaseTag: baseTag}
 }

@@ -111,7 +111,7 @@ func neededTags(dockerDir string) ([]string, error) {
 			baseTag = tc.Tag()
 			seen[baseTag] = true
 		}
-		tag, err := images.Build{Name: impl.Name, Dir: impl.Dir, Dockerfile: impl.Manifest.Dockerfile, BaseTag: baseTag}.Tag()
+		tag, err := suite.ImplBuild(impl, baseTag).Tag()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", impl.Name, err)
 		}
