@@ -33,6 +33,11 @@ wait_for_cells() { # results folder -> run id, once containers of that run exist
   done
   return 1
 }
+start_run() { # name -> sets pgid and id once the run (in its own process group) has cells running
+  INTEROP_RESULTS="$work/$1" setsid go tool ginkgo -p --procs=2 ./conformance > "$work/$1.log" 2>&1 &
+  pgid=$!
+  id=$(wait_for_cells "$work/$1") || { echo "leakcheck: run $1 never started cells"; exit 1; }
+}
 verdict() { # name run-id
   local c; c=$(count "$2")
   if [ "$c" = "0 0 0" ]; then echo "leakcheck: $1: run $2: 0 containers, 0 networks, 0 volumes left"
@@ -51,9 +56,7 @@ fi
 
 if want 2; then
 echo "== 2. Ctrl-C in the middle of the matrix"
-INTEROP_RESULTS="$work/sigint" setsid go tool ginkgo -p --procs=2 ./conformance > "$work/sigint.log" 2>&1 &
-pgid=$!
-id=$(wait_for_cells "$work/sigint") || { echo "leakcheck: the run never started cells"; exit 1; }
+start_run sigint
 sleep 5
 echo "   interrupting run $id (process group $pgid) with SIGINT"
 kill -INT -- "-$pgid"
@@ -63,18 +66,15 @@ fi
 
 if want 3; then
 echo "== 3. kill -9, then the next run sweeps"
-INTEROP_RESULTS="$work/killed" setsid go tool ginkgo -p --procs=2 ./conformance > "$work/killed.log" 2>&1 &
-pgid=$!
-id=$(wait_for_cells "$work/killed") || { echo "leakcheck: the run never started cells"; exit 1; }
+start_run killed
 sleep 5
 kill -KILL -- "-$pgid"
 wait "$pgid" 2>/dev/null
-echo "   killed run $id: left behind (containers networks volumes) = $(count "$id")"
-INTEROP_RESULTS="$work/next" setsid go tool ginkgo -p --procs=2 ./conformance > "$work/next.log" 2>&1 &
-next=$!
-wait_for_cells "$work/next" > /dev/null || { echo "leakcheck: the next run never started"; exit 1; }
-verdict "kill -9, once the next run has started" "$id"
-kill -INT -- "-$next"; wait "$next"
+killed=$id
+echo "   killed run $killed: left behind (containers networks volumes) = $(count "$killed")"
+start_run next
+verdict "kill -9, once the next run has started" "$killed"
+kill -INT -- "-$pgid"; wait "$pgid"
 grep -h "removed .* left by an earlier run" "$work/next.log" | sort -u | sed 's/^/   next run: /'
 fi
 
