@@ -137,11 +137,8 @@ var imageChanges = []string{
 }
 
 func (b *Bases) mmdebstrap(ctx context.Context, tc Toolchain, logf io.Writer) error {
-	if _, err := exec.LookPath("mmdebstrap"); err != nil {
-		fmt.Fprintf(b.Progress, "base %-8s installing mmdebstrap with apt-get\n", tc.Name)
-		if err := aptInstall(ctx, logf, "mmdebstrap"); err != nil {
-			return fmt.Errorf("mmdebstrap is missing and apt-get install failed: %w", err)
-		}
+	if err := ensureMmdebstrap(ctx, b.Progress, tc.Name, logf); err != nil {
+		return err
 	}
 	args := []string{
 		"--variant=apt", "--quiet",
@@ -271,9 +268,27 @@ func canAptInstall() bool {
 	return err == nil && os.Geteuid() == 0
 }
 
-func aptInstall(ctx context.Context, logf io.Writer, pkgs ...string) error {
+// ensureMmdebstrap installs mmdebstrap when it is missing. Bases build in
+// parallel: the check is made again under aptMu, so the builds that waited
+// for the first one's install do not install it again.
+func ensureMmdebstrap(ctx context.Context, progress io.Writer, name string, logf io.Writer) error {
+	if _, err := exec.LookPath("mmdebstrap"); err == nil {
+		return nil
+	}
 	aptMu.Lock()
 	defer aptMu.Unlock()
+	if _, err := exec.LookPath("mmdebstrap"); err == nil {
+		return nil
+	}
+	fmt.Fprintf(progress, "base %-8s installing mmdebstrap with apt-get\n", name)
+	if err := aptInstall(ctx, logf, "mmdebstrap"); err != nil {
+		return fmt.Errorf("mmdebstrap is missing and apt-get install failed: %w", err)
+	}
+	return nil
+}
+
+// aptInstall runs apt-get; the caller holds aptMu.
+func aptInstall(ctx context.Context, logf io.Writer, pkgs ...string) error {
 	if !canAptInstall() {
 		return errors.New("not root or no apt-get: install it yourself (sudo apt-get install " + strings.Join(pkgs, " ") + ")")
 	}
