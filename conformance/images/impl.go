@@ -173,6 +173,8 @@ func BuildImage(ctx context.Context, b Build, logPath string, progress io.Writer
 		return "", false, err
 	}
 	fmt.Fprintf(progress, "image %-10s built in %s\n", b.Name, time.Since(start).Round(100*time.Millisecond))
+	logf.Sync()
+	removeStageImages(ctx, logPath)
 	return tag, true, nil
 }
 
