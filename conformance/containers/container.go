@@ -194,6 +194,14 @@ func (c *Container) Running(ctx context.Context) bool {
 	return err == nil && ins.Container.State != nil && ins.Container.State.Running
 }
 
+// Gone reports whether the container no longer exists: removed from
+// outside the suite (`docker rm -f`), which is the machine's doing, not
+// the program's. A container whose program stopped it still exists.
+func (c *Container) Gone(ctx context.Context) bool {
+	_, err := c.e.cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+	return isNotFound(err)
+}
+
 func (c *Container) oomKilled(ctx context.Context) bool {
 	ins, err := c.e.cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
 	return err == nil && ins.Container.State != nil && ins.Container.State.OOMKilled

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"sync"
 	"time"
 
@@ -42,8 +43,20 @@ type launcher interface {
 	IP(side string) string
 	// Prepare readies the side's folder before the suite writes into it.
 	Prepare(ctx context.Context, side, impl, image string, untrusted bool) error
+	// Gone names the cell's containers that were removed from outside
+	// the suite while it ran (an infrastructure fault, never blamed).
+	Gone(ctx context.Context) []string
 	// Close stops whatever is left and releases the cell's resources.
 	Close(ctx context.Context) error
+}
+
+// goneName describes a vanished container for the cell's reason.
+func goneName(side string, c *containers.Container) string {
+	id := c.ID
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return fmt.Sprintf("the %s's container %s (%s)", side, id, c.Spec.Image)
 }
 
 // mountFor says where each side's folder is mounted in its container.
@@ -66,6 +79,7 @@ type cellLauncher struct {
 	dir     string
 	nw      *containers.Network
 	started []*containers.Container
+	bySide  map[string]*containers.Container
 	ips     map[string]string
 }
 
@@ -74,7 +88,7 @@ func (env *Env) newCellLauncher(ctx context.Context, cell, dir string) (*cellLau
 	if err != nil {
 		return nil, err
 	}
-	return &cellLauncher{env: env, cell: cell, dir: dir, nw: nw, ips: map[string]string{}}, nil
+	return &cellLauncher{env: env, cell: cell, dir: dir, nw: nw, ips: map[string]string{}, bySide: map[string]*containers.Container{}}, nil
 }
 
 func (l *cellLauncher) Dir(side string) string {
@@ -104,8 +118,20 @@ func (l *cellLauncher) Launch(ctx context.Context, side, impl, image string, cmd
 		return nil, err
 	}
 	l.started = append(l.started, c)
+	l.bySide[side] = c
 	l.ips[side] = c.IP
 	return containerProgram{c}, nil
+}
+
+func (l *cellLauncher) Gone(ctx context.Context) []string {
+	var gone []string
+	for side, c := range l.bySide {
+		if c.Gone(ctx) {
+			gone = append(gone, goneName(side, c))
+		}
+	}
+	sort.Strings(gone)
+	return gone
 }
 
 func (l *cellLauncher) Close(ctx context.Context) error {
@@ -278,6 +304,17 @@ func (l *poolLauncher) IP(side string) string {
 		return h.IP
 	}
 	return ""
+}
+
+func (l *poolLauncher) Gone(ctx context.Context) []string {
+	var gone []string
+	for side, h := range l.hosts {
+		if h.Gone(ctx) {
+			gone = append(gone, goneName(side, h.Container))
+		}
+	}
+	sort.Strings(gone)
+	return gone
 }
 
 func (l *poolLauncher) Close(ctx context.Context) error {

@@ -202,6 +202,18 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 			err = cerr
 		}
 	}()
+	// Before Close (defers run last first): a container removed from
+	// outside mid-cell makes whatever the programs did meaningless, and it
+	// is the machine's fault, not theirs (an infrastructure error).
+	defer func() {
+		if gone := l.Gone(cleanupCtx); len(gone) > 0 {
+			cause := "removed from outside the suite"
+			if err != nil {
+				cause += " (" + err.Error() + ")"
+			}
+			err = fmt.Errorf("%w: %s disappeared in the middle of the cell: %s", containers.ErrHostGone, strings.Join(gone, " and "), cause)
+		}
+	}()
 
 	clientImage, serverImage, simImage := env.Images[client.Name], env.Images[server.Name], env.Images["netsim"]
 	if c.Protocol == cases.RUDP {
