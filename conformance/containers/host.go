@@ -26,6 +26,10 @@ type Host struct {
 	// process in the host, so two at once (a program's Stop and the end of
 	// the cell) killed each other (exit 137, an infrastructure error).
 	resetMu sync.Mutex
+	// oomBase is the container's OOM kill count after the last reset:
+	// a count above it means a program of this cell was OOM-killed.
+	oomBase  int64
+	oomKnown bool
 }
 
 // StartHost starts a host container: the image of an implementation with
@@ -44,7 +48,11 @@ func (e *Engine) StartHost(ctx context.Context, n *Network, s Spec, agentBin str
 // Reset stops every program in the host and empties its scratch folders,
 // so the next cell starts from nothing.
 func (h *Host) Reset(ctx context.Context) error {
-	return h.agentReset(ctx, append([]string{"/tmp"}, h.resetDirs...)...)
+	if err := h.agentReset(ctx, append([]string{"/tmp"}, h.resetDirs...)...); err != nil {
+		return err
+	}
+	h.oomBase, h.oomKnown = h.oomKills(ctx)
+	return nil
 }
 
 // KillAll stops every program in the host and keeps the files (the
@@ -71,6 +79,16 @@ func (h *Host) agentReset(ctx context.Context, dirs ...string) error {
 		return fmt.Errorf("reset of %s failed (exit %d): %s", h.Spec.Image, ex.Code, p.stderr.Bytes())
 	}
 	return nil
+}
+
+// oomKilledSinceReset reports whether the kernel OOM-killed a process of
+// the host since its last reset, or the engine says the container was.
+func (h *Host) oomKilledSinceReset(ctx context.Context) bool {
+	if h.oomKilled(ctx) {
+		return true
+	}
+	n, ok := h.oomKills(ctx)
+	return ok && h.oomKnown && n > h.oomBase
 }
 
 // resetTimeout bounds one reset of a host between cells.
@@ -177,7 +195,7 @@ func (p *Proc) exit(ctx context.Context) (Exit, error) {
 			return Exit{}, fmt.Errorf("inspect exec in %s: %w", p.h.Spec.Image, err)
 		}
 		if !ins.Running {
-			return Exit{Code: ins.ExitCode, OOMKilled: ins.ExitCode == 137 && p.h.oomKilled(ctx)}, nil
+			return Exit{Code: ins.ExitCode, OOMKilled: ins.ExitCode == 137 && p.h.oomKilledSinceReset(ctx)}, nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
