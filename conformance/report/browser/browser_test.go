@@ -1,4 +1,7 @@
-package report_test
+// Package browser_test renders the report in a headless Chromium. It is a
+// package of its own, away from the report package's fuzz targets (see
+// conformance/report/internal/reporttest).
+package browser_test
 
 import (
 	"context"
@@ -20,7 +23,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/interop-suite/interop/conformance/report"
+	"github.com/interop-suite/interop/conformance/report/internal/reporttest"
 )
+
+// specDir is the repository's spec folder, for requirement texts.
+var specDir = report.FindSpecDir(".")
 
 var screenshots = flag.String("screenshots", "", "folder for the browser test's screenshots (default: the test's artifact directory; keep them with go test -artifacts -outputdir DIR)")
 
@@ -194,8 +201,8 @@ func TestHTMLInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Log("-short: still running, the browser test is the report's only end-to-end check")
 	}
-	dir := realFixture(t)
-	run := readRun(t, dir)
+	dir := reporttest.RealFixture(t, "../testdata")
+	run := reporttest.ReadRun(t, dir)
 	if err := report.Render(run, dir, report.Options{SpecDir: specDir}); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +230,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("clicked %s, the detail shows %q", id, h)
 	}
 	for _, r := range g.Results {
-		want := countArrivals(t, filepath.Join(dir, r.Artifacts, "trace", "trace.jsonl"))
+		want := reporttest.CountArrivals(t, filepath.Join(dir, r.Artifacts, "trace", "trace.jsonl"))
 		got := eval[int](t, b, fmt.Sprintf(`document.querySelectorAll('#detail-body details[data-seed="%d"] figure.plot svg .mark').length`, r.Cell.Seed))
 		if got != want || want == 0 {
 			t.Errorf("seed %d: the plot has %d marks, the trace %d datagrams", r.Cell.Seed, got, want)
