@@ -7,6 +7,13 @@
 //
 //	go run ./conformance/cmd/bench -depth smoke -procs 4
 //	go run ./conformance/cmd/bench -results results/   # analyse an existing run
+//	go run ./conformance/cmd/bench -senders -seeds 5   # sender speed table
+//
+// -senders runs every implementation's sender against the reference
+// receiver at loss-10 with 1 MiB (the course's yardstick, issues 7 and 8)
+// one cell at a time, and prints each sender's transfer time relative to
+// the reference sender's on the same seeds (the simulator then drops the
+// same datagrams of the same sequence, so the ratio measures the senders).
 package main
 
 import (
@@ -18,6 +25,7 @@ import (
 	"sort"
 	"time"
 
+	reportpkg "github.com/interop-suite/interop/conformance/report"
 	"github.com/interop-suite/interop/conformance/results"
 )
 
@@ -26,6 +34,8 @@ func main() {
 	procs := flag.Int("procs", 4, "Ginkgo processes (cells at once)")
 	executor := flag.String("executor", "exec", "exec or containers")
 	existing := flag.String("results", "", "analyse this results folder instead of running")
+	senders := flag.Bool("senders", false, "run and print the sender speed table (loss-10, 1 MiB, against the reference receiver)")
+	seeds := flag.Int("seeds", 5, "with -senders: seeds per sender")
 	flag.Parse()
 
 	dir := *existing
@@ -36,8 +46,15 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		cmd := exec.Command("go", "tool", "ginkgo", "-p", fmt.Sprintf("--procs=%d", *procs), "./conformance")
-		cmd.Env = append(os.Environ(), "INTEROP_DEPTH="+*depth, "INTEROP_RESULTS="+dir, "INTEROP_EXECUTOR="+*executor, "TESTCONTAINERS_RYUK_DISABLED=true")
+		args := []string{"tool", "ginkgo", "-p", fmt.Sprintf("--procs=%d", *procs)}
+		env := append(os.Environ(), "INTEROP_DEPTH="+*depth, "INTEROP_RESULTS="+dir, "INTEROP_EXECUTOR="+*executor, "TESTCONTAINERS_RYUK_DISABLED=true")
+		if *senders {
+			// One cell at a time: senders must not compete for the CPU.
+			args = []string{"tool", "ginkgo", "--procs=1", "--label-filter=proto:rudp && server:reference && net:loss-10 && !feature:sack"}
+			env = append(env, "INTEROP_DEPTH=standard", "INTEROP_SCENARIOS=loss-10", fmt.Sprintf("INTEROP_SEEDS=%d", *seeds))
+		}
+		cmd := exec.Command("go", append(args, "./conformance")...)
+		cmd.Env = env
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		start := time.Now()
 		runErr := cmd.Run()
@@ -50,7 +67,49 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	if *senders {
+		if err := senderTable(run); err != nil {
+			fail(err)
+		}
+		return
+	}
 	report(run, wall, *procs)
+}
+
+// senderTable prints, per sender, its loss-10 1 MiB transfer time against
+// the reference receiver relative to the reference sender's on the same
+// seeds (the report's leaderboard, restricted to that column).
+func senderTable(run *results.Run) error {
+	m, err := reportpkg.Build(run, reportpkg.Options{})
+	if err != nil {
+		return err
+	}
+	col := -1
+	for i, k := range m.Leaderboard.Columns {
+		if k.Protocol == "rudp" && k.Scenario == "loss-10" && k.Feature == "" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("run %s has no loss-10 cells of the reference pair to compare with", run.RunID)
+	}
+	fmt.Printf("run %s: senders to the reference receiver, %s (target: within 1.5x of the reference sender)\n", run.RunID, m.Leaderboard.Columns[col].Title())
+	fmt.Printf("%-12s %8s %6s %10s  %s\n", "sender", "ratio", "seeds", "mean", "verdict")
+	for _, row := range m.Leaderboard.Rows {
+		c := row.Cells[col]
+		if row.Server != "reference" || c == nil {
+			continue
+		}
+		verdict := "within 1.5x"
+		switch {
+		case c.Measured == 0:
+			verdict = "no passed seed to compare"
+		case c.Ratio > 1.5:
+			verdict = "SLOWER than 1.5x"
+		}
+		fmt.Printf("%-12s %7.2fx %6d %9.1fs  %s\n", row.Client, c.Ratio, c.Measured, c.MeanMS/1000, verdict)
+	}
+	return nil
 }
 
 func report(run *results.Run, wall time.Duration, procs int) {
