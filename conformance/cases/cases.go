@@ -296,7 +296,10 @@ func Plan(impls []registry.Impl, library []Scenario, o Options) ([]Cell, error) 
 }
 
 // Filter keeps the cells that involve one of the named implementations
-// (a group's "me against everyone").
+// (a group's "me against everyone"), plus the reference against itself
+// in the impaired RUDP scenarios: the baseline the report's speed table
+// compares every sender with on the same seeds. Without them a group's
+// own run could not say whether its sender is fast enough.
 func Filter(cells []Cell, impls []string) []Cell {
 	if len(impls) == 0 {
 		return cells
@@ -307,9 +310,16 @@ func Filter(cells []Cell, impls []string) []Cell {
 	}
 	var out []Cell
 	for _, c := range cells {
-		if want[c.Client] || want[c.Server] {
+		if want[c.Client] || want[c.Server] || c.speedBaseline() {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// speedBaseline is true for the reference-x-reference RUDP cells of an
+// impaired scenario (see Filter).
+func (c Cell) speedBaseline() bool {
+	return c.Protocol == RUDP && c.Scenario != "clean" &&
+		c.Client == registry.ReferenceName && c.Server == registry.ReferenceName
 }

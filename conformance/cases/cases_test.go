@@ -103,3 +103,41 @@ func TestPortIsStablePerGroup(t *testing.T) {
 		t.Fatalf("ports %d %d", a.Port(), b.Port())
 	}
 }
+
+// "Me against everyone" keeps the cells of the named implementations and
+// the reference's own impaired RUDP cells, the speed table's baseline.
+func TestFilterKeepsTheSpeedBaseline(t *testing.T) {
+	cells, err := Plan(impls("c", "rust"), library, Options{Depth: Standard, Seeds: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, c := range Filter(cells, []string{"c"}) {
+		got[c.ID()] = true
+		if c.Client != "c" && c.Server != "c" && !c.speedBaseline() {
+			t.Errorf("%s involves neither c nor is it the speed baseline", c.ID())
+		}
+	}
+	for _, id := range []string{
+		"rudp/c-x-rust/clean/1m/seed-1",
+		"rudp/reference-x-c/loss-10/1m/seed-2",
+		"rudp/reference-x-reference/loss-10/1m/seed-1",
+		"rudp/reference-x-reference/blackout/256k/seed-1",
+	} {
+		if !got[id] {
+			t.Errorf("missing %s", id)
+		}
+	}
+	for _, id := range []string{
+		"rudp/reference-x-reference/clean/1m/seed-1",
+		"hello/reference-x-reference/tcp-clean/seed-1",
+		"rudp/rust-x-reference/loss-10/1m/seed-1",
+	} {
+		if got[id] {
+			t.Errorf("%s should not be in c's run", id)
+		}
+	}
+	if n := len(Filter(cells, nil)); n != len(cells) {
+		t.Errorf("no filter kept %d of %d cells", n, len(cells))
+	}
+}
