@@ -13,6 +13,7 @@ import (
 
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/report"
+	"github.com/interop-suite/interop/conformance/report/internal/reporttest"
 	"github.com/interop-suite/interop/conformance/results"
 )
 
@@ -79,21 +80,10 @@ func TestClasses(t *testing.T) {
 	if m.Unexpected() != 4 {
 		t.Errorf("Unexpected() = %d, want 4 (2 failures, 1 unexpected pass, 1 infra)", m.Unexpected())
 	}
-	g := findGroup(t, m, "rudp/"+evilImpl+"-x-reference/loss-10/256k")
+	g := reporttest.FindGroup(t, m, "rudp/"+evilImpl+"-x-reference/loss-10/256k")
 	if g.Class != report.ClassUnexpectedFail || g.Rate() != "2/3" || !g.MultiSeed() {
 		t.Errorf("multi-seed group: %s %s, want unexpected failure 2/3", g.Class.Label(), g.Rate())
 	}
-}
-
-func findGroup(t *testing.T, m *report.Model, id string) *report.Group {
-	t.Helper()
-	for _, g := range m.Groups {
-		if g.ID == id {
-			return g
-		}
-	}
-	t.Fatalf("no group %q", id)
-	return nil
 }
 
 // TestHTMLEscaping parses report.html of the kinds fixture, whose names,

@@ -224,7 +224,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	// The naive sender under "mixed": a lenient RUDP cell with two seeds,
 	// the cell a student opens to see their 500 ms waits.
 	const id = "rudp/naive-x-reference/mixed/256k"
-	g := groupByID(t, m, id)
+	g := reporttest.FindGroup(t, m, id)
 	b.do(t, "open "+id, chromedp.Click(chromedp.CSS(fmt.Sprintf(`td.cell[data-g="%d"]`, g.Index))), chromedp.WaitVisible(chromedp.CSS("#detail")))
 	if h := eval[string](t, b, `document.querySelector('#detail-body .dhead h2').textContent`); !strings.Contains(h, id) {
 		t.Errorf("clicked %s, the detail shows %q", id, h)
@@ -310,15 +310,4 @@ func TestHTMLInBrowser(t *testing.T) {
 			t.Errorf("the page asked for %s: report.html must need nothing but itself", u)
 		}
 	}
-}
-
-func groupByID(t *testing.T, m *report.Model, id string) *report.Group {
-	t.Helper()
-	for _, g := range m.Groups {
-		if g.ID == id {
-			return g
-		}
-	}
-	t.Fatalf("no group %s in the fixture", id)
-	return nil
 }

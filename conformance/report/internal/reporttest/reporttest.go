@@ -113,3 +113,15 @@ func CountArrivals(t testing.TB, path string) int {
 	}
 	return n
 }
+
+// FindGroup returns the group (matrix cell) with the given id, or fails.
+func FindGroup(t testing.TB, m *report.Model, id string) *report.Group {
+	t.Helper()
+	for _, g := range m.Groups {
+		if g.ID == id {
+			return g
+		}
+	}
+	t.Fatalf("no group %q", id)
+	return nil
+}
