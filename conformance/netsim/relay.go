@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/interop-suite/interop/conformance/netsim/trace"
@@ -251,7 +250,9 @@ func resolve(ctx context.Context, hostport string, lg *log.Logger) (netip.AddrPo
 type udpFlow struct {
 	id     int
 	client netip.AddrPort
+	to     *net.UDPAddr // client, as the batch writer wants it
 	conn   *net.UDPConn
+	out    batchConn // conn, for batched writes
 	last   time.Duration
 	closed bool
 }
@@ -259,8 +260,9 @@ type udpFlow struct {
 // udpRelay is the UDP relay's state. Each reader goroutine handles its
 // own datagrams under mu (no hand-off to another goroutine on the packet
 // path); a scheduler goroutine sends what Sim has queued when it is due.
-// Sends happen under mu too, so copies leave in the order Sim decided
-// (a held datagram after the one that let it go).
+// Copies to send are queued in out, in the order Sim decided (a held
+// datagram after the one that let it go), and flushed before mu is
+// released, a batch per socket where the platform allows (batch_linux.go).
 type udpRelay struct {
 	*Relay
 	mu       sync.Mutex
@@ -271,6 +273,10 @@ type udpRelay struct {
 	up       netip.AddrPort
 	sendErrs int64
 	stopping bool
+
+	lis batchConn  // the listening socket, for batched writes
+	out []outMsg   // copies to send when mu is released; see flush
+	io  batchState // the platform's batch buffers, used under mu
 
 	wake    chan struct{} // a departure may now be due earlier than the scheduler thinks
 	timerAt time.Duration // when the scheduler wakes next; -1: not set
@@ -299,6 +305,7 @@ func (r *Relay) runUDP(ctx context.Context) map[string]int64 {
 			}
 		}()
 	}
+	u.lis = newBatchConn(r.udp)
 	u.wg.Add(1)
 	go u.read(Fwd, r.udp, nil)
 
@@ -322,6 +329,7 @@ func (r *Relay) runUDP(ctx context.Context) map[string]int64 {
 		}
 		u.mu.Lock()
 		u.sendDue()
+		u.flush()
 		next, ok := u.sim.NextDue()
 		if !ok {
 			next = -1
@@ -358,42 +366,26 @@ func putBuf(b []byte) {
 	}
 }
 
-// read handles datagrams from c until c is closed.
-func (u *udpRelay) read(d Dir, c *net.UDPConn, fl *udpFlow) {
-	defer u.wg.Done()
-	buf := make([]byte, 64<<10)
-	for {
-		n, from, err := c.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// ICMP port unreachable (the upstream is not up yet) and the
-			// like arrive as read errors on a connected socket: not ours
-			// to act on.
-			continue
+// handle decides the fate of one datagram read from the client side (d
+// Fwd, from: the client) or from fl's upstream socket (d Rev). Called with
+// mu held; the copies to send wait in u.out for flush.
+func (u *udpRelay) handle(d Dir, fl *udpFlow, from netip.AddrPort, data []byte) {
+	if d == Fwd {
+		u.handleFwd(from, data)
+	} else {
+		u.handleRev(fl, data)
+	}
+}
+
+// wakeScheduler tells the scheduler if a departure just queued is due
+// before it means to wake. Called with mu held.
+func (u *udpRelay) wakeScheduler() {
+	if next, ok := u.sim.NextDue(); ok && (u.timerAt < 0 || next < u.timerAt) {
+		u.timerAt = next
+		select {
+		case u.wake <- struct{}{}:
+		default:
 		}
-		data := getBuf(n)
-		copy(data, buf[:n])
-		u.mu.Lock()
-		if u.stopping {
-			u.mu.Unlock()
-			return
-		}
-		if d == Fwd {
-			u.handleFwd(from, data)
-		} else {
-			u.handleRev(fl, data)
-		}
-		// The timer may be later than a departure just queued.
-		if next, ok := u.sim.NextDue(); ok && (u.timerAt < 0 || next < u.timerAt) {
-			u.timerAt = next
-			select {
-			case u.wake <- struct{}{}:
-			default:
-			}
-		}
-		u.mu.Unlock()
 	}
 }
 
@@ -421,7 +413,7 @@ func (u *udpRelay) handleFwd(from netip.AddrPort, data []byte) {
 			u.sim.Arrive(now, -1, Fwd, data, fmt.Sprintf("too many clients (max %d)", u.opts.MaxFlows))
 			return
 		}
-		fl = &udpFlow{id: u.nextID, client: from}
+		fl = &udpFlow{id: u.nextID, client: from, to: net.UDPAddrFromAddrPort(from)}
 		u.nextID++
 		u.flows[from] = fl
 		u.byID[fl.id] = fl
@@ -451,36 +443,64 @@ func (u *udpRelay) dialUpstream(fl *udpFlow) string {
 	_ = c.SetReadBuffer(4 << 20)
 	_ = c.SetWriteBuffer(4 << 20)
 	fl.conn = c
+	fl.out = newBatchConn(c)
 	u.wg.Add(1)
 	go u.read(Rev, c, fl)
 	return ""
 }
 
+// outMsg is a copy waiting in udpRelay.out to be sent.
+type outMsg struct {
+	fl   *udpFlow
+	dir  Dir
+	data []byte
+}
+
+// send queues a copy for flush, which sends it before mu is released.
 func (u *udpRelay) send(dep *Departure) {
-	var err error
-	fl := u.byID[dep.Flow]
-	switch {
-	case fl == nil || fl.closed:
-		err = errors.New("flow gone")
-	case dep.Dir == Fwd:
-		_, err = fl.conn.Write(dep.Data)
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			// The refusal is an ICMP report about an earlier datagram (the
-			// upstream was not listening yet); it cost this one its send.
-			// Send it now, so the trace's "left" stays true.
-			_, err = fl.conn.Write(dep.Data)
-		}
-	default:
-		_, err = u.udp.WriteToUDPAddrPort(dep.Data, fl.client)
+	if fl := u.byID[dep.Flow]; fl == nil || fl.closed {
+		u.sendFailed(dep.Dir, dep.Flow, errors.New("flow gone"))
+		putBuf(dep.Data)
+	} else {
+		u.out = append(u.out, outMsg{fl: fl, dir: dep.Dir, data: dep.Data})
 	}
-	if err != nil {
-		if u.sendErrs == 0 {
-			u.log.Printf("send %s flow %d: %v", dep.Dir, dep.Flow, err)
-		}
-		u.sendErrs++
-	}
-	putBuf(dep.Data)
 	dep.Data = nil
+}
+
+// flush sends every queued copy, in order, and returns the buffers.
+// Called with mu held, so copies leave in the order Sim decided.
+func (u *udpRelay) flush() {
+	out := u.out
+	for len(out) > 0 {
+		// A run of copies that leave through the same socket: a flow's
+		// own upstream socket (fwd) or the listening socket (rev).
+		n := 1
+		for n < len(out) && out[n].dir == out[0].dir && !out[n].fl.closed && (out[0].dir == Rev || out[n].fl == out[0].fl) {
+			n++
+		}
+		switch fl := out[0].fl; {
+		case fl.closed: // closed by expire after the copy was queued
+			n = 1
+			u.sendFailed(out[0].dir, fl.id, errors.New("flow gone"))
+		case out[0].dir == Fwd:
+			u.sendRun(fl.out, out[:n])
+		default:
+			u.sendRun(u.lis, out[:n])
+		}
+		for i := range out[:n] {
+			putBuf(out[i].data)
+			out[i] = outMsg{}
+		}
+		out = out[n:]
+	}
+	u.out = u.out[:0]
+}
+
+func (u *udpRelay) sendFailed(d Dir, flow int, err error) {
+	if u.sendErrs == 0 {
+		u.log.Printf("send %s flow %d: %v", d, flow, err)
+	}
+	u.sendErrs++
 }
 
 // expire forgets flows idle for FlowIdle with nothing pending.
