@@ -55,23 +55,34 @@ func (b *batchState) init() {
 	}
 }
 
-// readable is a syscall.RawConn.Read callback that waits until a
+// readyWait is a syscall.RawConn.Read callback that waits until a
 // datagram (or an error) is queued on the socket, without taking it: the
-// read itself happens under mu, into the shared buffers (see read). It
-// peeks rather than just waiting for the poller's word, because the
-// poller is edge-triggered and RawConn.Read forgets an edge that came
-// before the call: only a look at the socket itself is sure.
-func readable(fd uintptr) bool {
+// read itself happens under mu (see read), into the shared buffers. On
+// its first call it peeks: the poller is edge-triggered, and
+// RawConn.Read forgets an edge that came before the call, so only a look
+// at the socket itself can tell that a datagram is already there. If
+// none is, the runtime parks the goroutine until the poller reports the
+// socket readable and calls again: that is taken as is (a spurious
+// wake-up costs one empty recvmmsg), which saves a system call on every
+// wake-up.
+type readyWait struct{ parked bool }
+
+func (w *readyWait) f(fd uintptr) bool {
+	if w.parked {
+		w.parked = false
+		return true
+	}
 	_, _, err := syscall.Recvfrom(int(fd), nil, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	return err != syscall.EAGAIN
+	w.parked = err == syscall.EAGAIN
+	return !w.parked
 }
 
 // read handles datagrams from c until c is closed: it waits until c is
 // readable, then, under mu, reads up to batchSize datagrams with one
 // recvmmsg that does not block, handles them in order, and sends what
 // they release with one sendmmsg per socket. It waits again only once a
-// read came back short: under load, a full batch is read, handled and
-// sent with three system calls.
+// read found nothing: while datagrams keep coming, each batch costs one
+// recvmmsg and one sendmmsg.
 func (u *udpRelay) read(d Dir, c *net.UDPConn, fl *udpFlow) {
 	defer u.wg.Done()
 	rc, err := c.SyscallConn()
@@ -79,10 +90,13 @@ func (u *udpRelay) read(d Dir, c *net.UDPConn, fl *udpFlow) {
 		return
 	}
 	pc := ipv4.NewPacketConn(c)
+	w := &readyWait{}
+	wait := w.f
 	empty := true
 	for {
 		if empty {
-			if err := rc.Read(readable); err != nil {
+			w.parked = false
+			if err := rc.Read(wait); err != nil {
 				return // closed
 			}
 		}
@@ -122,7 +136,7 @@ func (u *udpRelay) read(d Dir, c *net.UDPConn, fl *udpFlow) {
 		u.flush()
 		u.wakeScheduler()
 		u.mu.Unlock()
-		empty = n < len(u.io.rx)
+		empty = false
 	}
 }
 
