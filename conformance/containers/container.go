@@ -69,6 +69,9 @@ type Spec struct {
 	WorkDir string
 	Env     map[string]string
 	Binds   []Bind
+	// Tmpfs mounts a small tmpfs at each path, with the given options
+	// (the host's agent socket lives on one: never on the host's disk).
+	Tmpfs map[string]string
 	// Untrusted applies the sandbox: non-root user, no capabilities,
 	// no-new-privileges, read-only root with a tmpfs /tmp, resource limits.
 	Untrusted bool
@@ -111,6 +114,12 @@ func (e *Engine) Start(ctx context.Context, n *Network, s Spec) (*Container, err
 			}
 			// Bounded logs: a program printing 100 MB must not fill the disk.
 			h.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "8m", "max-file": "1"}}
+			if len(s.Tmpfs) > 0 && h.Tmpfs == nil {
+				h.Tmpfs = map[string]string{}
+			}
+			for path, opts := range s.Tmpfs {
+				h.Tmpfs[path] = opts
+			}
 			if !s.Untrusted {
 				return
 			}
@@ -121,7 +130,10 @@ func (e *Engine) Start(ctx context.Context, n *Network, s Spec) (*Container, err
 			h.CapDrop = []string{"ALL"}
 			h.SecurityOpt = []string{"no-new-privileges"}
 			h.ReadonlyRootfs = true
-			h.Tmpfs = map[string]string{"/tmp": "rw,nosuid,nodev,size=" + l.TmpfsSize}
+			if h.Tmpfs == nil {
+				h.Tmpfs = map[string]string{}
+			}
+			h.Tmpfs["/tmp"] = "rw,nosuid,nodev,size=" + l.TmpfsSize
 			h.Memory = l.MemoryBytes
 			h.MemorySwap = l.MemoryBytes
 			h.PidsLimit = &l.Pids
@@ -295,7 +307,10 @@ func (c *Container) WaitListening(ctx context.Context, proto string, port int, t
 // WaitListening is Container.WaitListening for a program run by exec: it
 // also notices when that program (not the host) exits before listening.
 func (p *Proc) WaitListening(ctx context.Context, proto string, port int, timeout time.Duration, logRE *regexp.Regexp) error {
-	hostPID := p.h.pid(ctx)
+	hostPID := p.h.initPID
+	if hostPID == 0 {
+		hostPID = p.h.pid(ctx)
+	}
 	return waitListening(ctx, proto, port, timeout, logRE, func() (int, bool, int, error) {
 		select {
 		case <-p.done:

@@ -1,13 +1,19 @@
 package containers
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/interop-suite/interop/conformance/agentproto"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 )
@@ -16,9 +22,10 @@ import (
 // in every host container.
 const AgentPath = "/.interop-agent"
 
-// Host is a long-lived container whose programs are started with docker
-// exec: one container start amortised over every cell a Ginkgo process
-// runs for that implementation, instead of one per program.
+// Host is a long-lived container whose programs are started by its agent
+// (PID 1) on request over a Unix socket, or with docker exec where that
+// socket cannot be used: one container start amortised over every cell a
+// Ginkgo process runs for that implementation, instead of one per program.
 type Host struct {
 	*Container
 	resetDirs []string
@@ -30,20 +37,49 @@ type Host struct {
 	// a count above it means a program of this cell was OOM-killed.
 	oomBase  int64
 	oomKnown bool
+	initPID  int          // the agent's pid on the Docker host (0: unknown)
+	agent    *agentClient // nil: programs start with docker exec
 }
+
+// agentStartup bounds how long a new host's agent may take to listen.
+const agentStartup = 10 * time.Second
+
+// agentUnusable remembers images whose hosts' agent socket failed once:
+// their later hosts go straight to docker exec.
+var agentUnusable sync.Map
 
 // StartHost starts a host container: the image of an implementation with
 // the agent as its init process. s.Cmd is ignored; agentBin is the agent's
 // path on the Docker host; resetDirs are emptied by Reset.
 func (e *Engine) StartHost(ctx context.Context, n *Network, s Spec, agentBin string, resetDirs ...string) (*Host, error) {
-	s.Cmd = []string{AgentPath, "idle"}
+	id := newAgentID()
+	s.Cmd = []string{AgentPath, "idle", "-ctl", agentproto.SocketDir, "-id", id,
+		"-reset-dirs", strings.Join(append([]string{"/tmp"}, resetDirs...), ",")}
 	s.Binds = append(append([]Bind{}, s.Binds...), Bind{Host: agentBin, Container: AgentPath, ReadOnly: true})
+	tmpfs := map[string]string{agentproto.SocketDir: ctlTmpfs(s.Untrusted)}
+	for k, v := range s.Tmpfs {
+		tmpfs[k] = v
+	}
+	s.Tmpfs = tmpfs
 	c, err := e.Start(ctx, n, s)
 	if err != nil {
 		return nil, err
 	}
-	return &Host{Container: c, resetDirs: resetDirs}, nil
+	h := &Host{Container: c, resetDirs: resetDirs, initPID: c.pid(ctx)}
+	if _, bad := agentUnusable.Load(s.Image); !bad && os.Getenv("INTEROP_AGENT_SOCKET") != "0" {
+		if a, err := connectAgent(ctx, h.initPID, id, agentStartup); err == nil {
+			h.agent = a
+		} else if ctx.Err() == nil {
+			agentUnusable.Store(s.Image, true)
+			logFallback(s.Image, err)
+		}
+	}
+	return h, nil
 }
+
+// UsesAgent reports whether programs start through the agent's socket
+// (false: docker exec).
+func (h *Host) UsesAgent() bool { return h.agent != nil }
 
 // Reset stops every program in the host and empties its scratch folders,
 // so the next cell starts from nothing.
@@ -62,7 +98,24 @@ func (h *Host) KillAll(ctx context.Context) error { return h.agentReset(ctx) }
 func (h *Host) agentReset(ctx context.Context, dirs ...string) error {
 	h.resetMu.Lock()
 	defer h.resetMu.Unlock()
-	p, err := h.Exec(ctx, append([]string{AgentPath, "reset"}, dirs...), "/", nil)
+	if h.agent != nil {
+		err := h.agent.reset(ctx, dirs, resetTimeout)
+		var ae errAgent
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &ae):
+			return fmt.Errorf("reset of %s failed: %s", h.Spec.Image, ae.msg)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return fmt.Errorf("reset of %s did not finish within %s", h.Spec.Image, resetTimeout)
+		case ctx.Err() != nil:
+			return err
+		}
+		// No answer on the socket (a program removed it, or the host is
+		// gone): docker exec does the reset, or says what is wrong.
+		logFallback(h.Spec.Image, err)
+	}
+	p, err := h.dockerExec(ctx, append([]string{AgentPath, "reset"}, dirs...), "/", nil)
 	if err != nil {
 		return err
 	}
@@ -97,17 +150,132 @@ const resetTimeout = 45 * time.Second
 // Proc is one program started in a host.
 type Proc struct {
 	h              *Host
-	id             string
-	PID            int // on the Docker host; 0 if unknown
+	id             string // docker exec's id; "" when the agent started it
+	PID            int    // on the Docker host; 0 if unknown (always, for the agent's programs)
 	mu             sync.Mutex
 	stdout, stderr Output
 	done           chan struct{}
 	started        time.Time
+
+	// Programs started by the agent: the connection that streams their
+	// output and exit status and carries signals. The fields below it are
+	// set before done is closed.
+	conn     *net.UnixConn
+	wmu      sync.Mutex // writes on conn
+	status   agentproto.ExitStatus
+	lostExit *Exit // the connection ended without a status; the container says why
+	lostErr  error
 }
 
 // Exec starts a program in the host and streams its output into bounded
 // buffers. The program runs as the host's user with its working directory.
 func (h *Host) Exec(ctx context.Context, cmd []string, workDir string, env map[string]string) (*Proc, error) {
+	if h.agent != nil {
+		p, err := h.agentExec(ctx, cmd, workDir, env)
+		var ae errAgent
+		var de errDial
+		switch {
+		case err == nil:
+			return p, nil
+		case errors.As(err, &ae):
+			// Worded like docker's own errors: IsCommandError tells a
+			// command that cannot run from the suite's trouble.
+			return nil, fmt.Errorf("exec %s in %s: %s", cmd[0], h.Spec.Image, ae.msg)
+		case !errors.As(err, &de) || ctx.Err() != nil:
+			// The request may have reached the agent: never start the
+			// program twice.
+			return nil, fmt.Errorf("exec %s in %s: %w", cmd[0], h.Spec.Image, err)
+		}
+		logFallback(h.Spec.Image, err)
+	}
+	return h.dockerExec(ctx, cmd, workDir, env)
+}
+
+func (h *Host) agentExec(ctx context.Context, cmd []string, workDir string, env map[string]string) (*Proc, error) {
+	q := agentproto.Request{Op: agentproto.OpExec, Argv: cmd, Dir: workDir, Env: []string{"HOME=/tmp"}}
+	for k, v := range env {
+		q.Env = append(q.Env, k+"="+v)
+	}
+	_, conn, br, err := h.agent.exec(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	p := &Proc{h: h, done: make(chan struct{}), started: time.Now(), conn: conn}
+	go p.readAgent(br)
+	return p, nil
+}
+
+// readAgent captures the program's output until the agent closes the
+// connection (after the exit status and any late output), and ends the
+// wait at the exit status, or at the connection's end without one.
+func (p *Proc) readAgent(br *bufio.Reader) {
+	defer p.conn.Close()
+	var buf []byte
+	exited := false
+	for {
+		typ, data, err := agentproto.ReadFrame(br, &buf)
+		if err != nil {
+			break
+		}
+		switch typ {
+		case agentproto.FrameStdout:
+			lockedCapture{p, &p.stdout}.Write(data)
+		case agentproto.FrameStderr:
+			lockedCapture{p, &p.stderr}.Write(data)
+		case agentproto.FrameExit:
+			if exited {
+				continue
+			}
+			exited = true
+			if err := json.Unmarshal(data, &p.status); err != nil {
+				p.lostErr = fmt.Errorf("the agent of %s sent an unreadable exit status: %w", p.h.Spec.Image, err)
+			}
+			close(p.done)
+		}
+	}
+	if !exited {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		ex, err := p.h.lost(ctx)
+		p.lostExit, p.lostErr = &ex, err
+		close(p.done)
+	}
+}
+
+// lost says why the agent's connection ended before the program's exit
+// status: the container was removed or stopped (ErrHostGone), or killed
+// for memory as a whole (an OOM kill of the program, as docker reports it).
+func (h *Host) lost(ctx context.Context) (Exit, error) {
+	ins, err := h.e.cli.ContainerInspect(ctx, h.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		if isGone(err) || isNotFound(err) {
+			return Exit{}, fmt.Errorf("%w: %s was removed while its program ran", ErrHostGone, h.Spec.Image)
+		}
+		return Exit{}, fmt.Errorf("lost the agent of %s, and cannot inspect it: %w", h.Spec.Image, err)
+	}
+	st := ins.Container.State
+	switch {
+	case st == nil:
+		return Exit{}, fmt.Errorf("lost the agent of %s", h.Spec.Image)
+	case st.OOMKilled:
+		return Exit{Code: 137, OOMKilled: true}, nil
+	case !st.Running:
+		return Exit{}, fmt.Errorf("%w: %s stopped (exit %d) while its program ran", ErrHostGone, h.Spec.Image, st.ExitCode)
+	}
+	return Exit{}, fmt.Errorf("lost the connection to the agent of %s while its program ran", h.Spec.Image)
+}
+
+// signal asks the agent to signal the program.
+func (p *Proc) signal(sig syscall.Signal) error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	p.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, err := p.conn.Write(agentproto.Request{Op: agentproto.OpSignal, Sig: int(sig)}.Marshal())
+	return err
+}
+
+// dockerExec starts a program with docker exec.
+func (h *Host) dockerExec(ctx context.Context, cmd []string, workDir string, env map[string]string) (*Proc, error) {
 	opts := client.ExecCreateOptions{Cmd: cmd, WorkingDir: workDir, AttachStdout: true, AttachStderr: true, Env: []string{"HOME=/tmp"}}
 	if h.Spec.Untrusted {
 		opts.User = "65534:65534"
@@ -117,6 +285,9 @@ func (h *Host) Exec(ctx context.Context, cmd []string, workDir string, env map[s
 	}
 	cr, err := h.e.cli.ExecCreate(ctx, h.ID, opts)
 	if err != nil {
+		if isGone(err) {
+			err = fmt.Errorf("%w: %w", ErrHostGone, err)
+		}
 		return nil, fmt.Errorf("exec %s in %s: %w", cmd[0], h.Spec.Image, err)
 	}
 	att, err := h.e.cli.ExecAttach(ctx, cr.ID, client.ExecAttachOptions{})
@@ -165,6 +336,14 @@ func (p *Proc) Output() (stdout, stderr Output) {
 
 // Running reports whether the program is still running.
 func (p *Proc) Running(ctx context.Context) bool {
+	if p.conn != nil {
+		select {
+		case <-p.done:
+			return false
+		default:
+			return true
+		}
+	}
 	ins, err := p.h.e.cli.ExecInspect(ctx, p.id, client.ExecInspectOptions{})
 	return err == nil && ins.Running
 }
@@ -188,6 +367,15 @@ func (p *Proc) Wait(ctx context.Context, timeout time.Duration) (Exit, error) {
 }
 
 func (p *Proc) exit(ctx context.Context) (Exit, error) {
+	if p.conn != nil {
+		switch {
+		case p.lostErr != nil:
+			return Exit{}, p.lostErr
+		case p.lostExit != nil:
+			return *p.lostExit, nil
+		}
+		return Exit{Code: p.status.Code, OOMKilled: p.status.Code == 137 && p.h.oomKilledSinceReset(ctx)}, nil
+	}
 	// The stream can end a moment before the engine records the exit code.
 	for i := 0; i < 100; i++ {
 		ins, err := p.h.e.cli.ExecInspect(ctx, p.id, client.ExecInspectOptions{})
@@ -205,7 +393,7 @@ func (p *Proc) exit(ctx context.Context) (Exit, error) {
 // pid returns the program's pid on the Docker host, asking the engine
 // again when it was not known yet at start (a loaded machine).
 func (p *Proc) pid(ctx context.Context) int {
-	if p.PID == 0 {
+	if p.PID == 0 && p.id != "" {
 		if ins, err := p.h.e.cli.ExecInspect(ctx, p.id, client.ExecInspectOptions{}); err == nil {
 			p.PID = ins.PID
 		}
@@ -221,7 +409,21 @@ func (p *Proc) Stop(ctx context.Context, grace time.Duration) (Exit, error) {
 		return p.exit(ctx)
 	default:
 	}
-	if pid := p.pid(ctx); pid > 0 && syscall.Kill(pid, syscall.SIGTERM) == nil {
+	if p.conn != nil {
+		if p.signal(syscall.SIGTERM) == nil {
+			select {
+			case <-p.done:
+				return p.exit(ctx)
+			case <-time.After(grace):
+			}
+			p.signal(syscall.SIGKILL)
+			select {
+			case <-p.done:
+				return p.exit(ctx)
+			case <-time.After(5 * time.Second):
+			}
+		}
+	} else if pid := p.pid(ctx); pid > 0 && syscall.Kill(pid, syscall.SIGTERM) == nil {
 		select {
 		case <-p.done:
 			return p.exit(ctx)
@@ -246,8 +448,14 @@ func (p *Proc) Stop(ctx context.Context, grace time.Duration) (Exit, error) {
 }
 
 // Alive reports whether the host container still runs (an OOM kill of the
-// agent, or a `docker rm` from outside, ends it).
-func (h *Host) Alive(ctx context.Context) bool { return h.Running(ctx) }
+// agent, or a `docker rm` from outside, ends it). An agent that answers is
+// alive, without asking the Docker Engine.
+func (h *Host) Alive(ctx context.Context) bool {
+	if h.agent != nil && h.agent.ping(ctx) == nil {
+		return true
+	}
+	return h.Running(ctx)
+}
 
 // ErrHostGone is wrapped when a host container disappeared mid-cell.
 var ErrHostGone = fmt.Errorf("host container is gone")
