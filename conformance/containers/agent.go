@@ -42,6 +42,12 @@ func ctlTmpfs(untrusted bool) string {
 	return o
 }
 
+// agentSocket is where the Docker host sees the socket of the agent whose
+// pid (on the Docker host) is initPID.
+func agentSocket(initPID int) string {
+	return "/proc/" + strconv.Itoa(initPID) + "/root" + agentproto.SocketDir + "/" + agentproto.SocketName
+}
+
 // agentClient talks to one host's agent.
 type agentClient struct {
 	path    string // the socket, as seen from the Docker host
@@ -69,11 +75,11 @@ func newAgentID() string {
 
 // connectAgent waits for the agent of a freshly started host to listen and
 // checks that it is that host's agent.
-func connectAgent(ctx context.Context, initPID int, id string, within time.Duration) (*agentClient, error) {
+func connectAgent(ctx context.Context, path string, initPID int, id string, within time.Duration) (*agentClient, error) {
 	if initPID <= 0 {
 		return nil, errors.New("the container's init pid is unknown (a remote Docker Engine?)")
 	}
-	a := &agentClient{path: "/proc/" + strconv.Itoa(initPID) + "/root" + agentproto.SocketDir + "/" + agentproto.SocketName, initPID: initPID, id: id}
+	a := &agentClient{path: path, initPID: initPID, id: id}
 	deadline := time.Now().Add(within)
 	for {
 		err := a.ping(ctx)

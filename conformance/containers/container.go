@@ -215,6 +215,9 @@ func (c *Container) Gone(ctx context.Context) bool {
 }
 
 func (c *Container) oomKilled(ctx context.Context) bool {
+	if c.e == nil {
+		return false // no engine: a Host in a unit test
+	}
 	ins, err := c.e.cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
 	return err == nil && ins.Container.State != nil && ins.Container.State.OOMKilled
 }

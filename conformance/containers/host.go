@@ -67,7 +67,7 @@ func (e *Engine) StartHost(ctx context.Context, n *Network, s Spec, agentBin str
 	}
 	h := &Host{Container: c, resetDirs: resetDirs, initPID: c.pid(ctx)}
 	if _, bad := agentUnusable.Load(s.Image); !bad && os.Getenv("INTEROP_AGENT_SOCKET") != "0" {
-		if a, err := connectAgent(ctx, h.initPID, id, agentStartup); err == nil {
+		if a, err := connectAgent(ctx, agentSocket(h.initPID), h.initPID, id, agentStartup); err == nil {
 			h.agent = a
 		} else if ctx.Err() == nil {
 			agentUnusable.Store(s.Image, true)
@@ -246,6 +246,9 @@ func (p *Proc) readAgent(br *bufio.Reader) {
 // status: the container was removed or stopped (ErrHostGone), or killed
 // for memory as a whole (an OOM kill of the program, as docker reports it).
 func (h *Host) lost(ctx context.Context) (Exit, error) {
+	if h.e == nil {
+		return Exit{}, fmt.Errorf("%w: lost the agent of %s", ErrHostGone, h.Spec.Image) // a unit test's host
+	}
 	ins, err := h.e.cli.ContainerInspect(ctx, h.ID, client.ContainerInspectOptions{})
 	if err != nil {
 		if isGone(err) || isNotFound(err) {

@@ -325,6 +325,11 @@ func (a *agent) reap() {
 // reset stops every program and empties the folders; no program starts
 // meanwhile.
 func (a *agent) reset(dirs []string) error {
+	if os.Getpid() != 1 {
+		// kill(-1) outside a container's pid namespace would reach every
+		// process of the user (a test run as root: the whole machine).
+		return errors.New("reset refused: the agent is not PID 1 of a host container")
+	}
 	a.resetMu.Lock()
 	defer a.resetMu.Unlock()
 	return stopAndEmpty(dirs)
