@@ -147,7 +147,7 @@ func (l *cellLauncher) Close(ctx context.Context) error {
 	return first
 }
 
-// ---- long-lived host containers, programs by docker exec (fast) ----
+// ---- long-lived host containers, programs started by their agent (fast) ----
 
 // Pool keeps, for one Ginkgo process, one network and one host container
 // per (implementation, side), started on first use and reused by every

@@ -51,8 +51,9 @@ type Env struct {
 	Limits           containers.Limits
 	// Reproduce returns the one-line command that reruns a single cell.
 	Reproduce func(cases.Cell) string
-	// Pool, when set, runs programs by docker exec in long-lived host
-	// containers (fast); without it every program gets a container.
+	// Pool, when set, runs programs in long-lived host containers, started
+	// by their agent (or docker exec); without it every program gets a
+	// container.
 	Pool *Pool
 	// Log receives one line per step, for the spec's progress output.
 	Log func(format string, args ...any)
