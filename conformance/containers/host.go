@@ -249,23 +249,35 @@ func (h *Host) lost(ctx context.Context) (Exit, error) {
 	if h.e == nil {
 		return Exit{}, fmt.Errorf("%w: lost the agent of %s", ErrHostGone, h.Spec.Image) // a unit test's host
 	}
-	ins, err := h.e.cli.ContainerInspect(ctx, h.ID, client.ContainerInspectOptions{})
-	if err != nil {
-		if isGone(err) || isNotFound(err) {
-			return Exit{}, fmt.Errorf("%w: %s was removed while its program ran", ErrHostGone, h.Spec.Image)
+	// The agent's socket closes the moment it dies; the engine may report
+	// the container as running a little longer (a `docker rm -f` in
+	// progress), so ask again for a few seconds.
+	for try := 0; ; try++ {
+		ins, err := h.e.cli.ContainerInspect(ctx, h.ID, client.ContainerInspectOptions{})
+		if err != nil {
+			if isGone(err) || isNotFound(err) {
+				return Exit{}, fmt.Errorf("%w: %s was removed while its program ran", ErrHostGone, h.Spec.Image)
+			}
+			return Exit{}, fmt.Errorf("lost the agent of %s, and cannot inspect it: %w", h.Spec.Image, err)
 		}
-		return Exit{}, fmt.Errorf("lost the agent of %s, and cannot inspect it: %w", h.Spec.Image, err)
+		st := ins.Container.State
+		switch {
+		case st == nil:
+			return Exit{}, fmt.Errorf("lost the agent of %s", h.Spec.Image)
+		case st.OOMKilled:
+			return Exit{Code: 137, OOMKilled: true}, nil
+		case !st.Running:
+			return Exit{}, fmt.Errorf("%w: %s stopped (exit %d) while its program ran", ErrHostGone, h.Spec.Image, st.ExitCode)
+		}
+		if try == 25 {
+			return Exit{}, fmt.Errorf("lost the connection to the agent of %s while its program ran", h.Spec.Image)
+		}
+		select {
+		case <-ctx.Done():
+			return Exit{}, fmt.Errorf("lost the connection to the agent of %s while its program ran", h.Spec.Image)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
-	st := ins.Container.State
-	switch {
-	case st == nil:
-		return Exit{}, fmt.Errorf("lost the agent of %s", h.Spec.Image)
-	case st.OOMKilled:
-		return Exit{Code: 137, OOMKilled: true}, nil
-	case !st.Running:
-		return Exit{}, fmt.Errorf("%w: %s stopped (exit %d) while its program ran", ErrHostGone, h.Spec.Image, st.ExitCode)
-	}
-	return Exit{}, fmt.Errorf("lost the connection to the agent of %s while its program ran", h.Spec.Image)
 }
 
 // signal asks the agent to signal the program.
