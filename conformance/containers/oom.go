@@ -59,7 +59,12 @@ func oomKillCount(pid int) (n int64, ok bool) {
 	return 0, false
 }
 
-// oomKills is the container's OOM kill count now (see oomKillCount).
-func (c *Container) oomKills(ctx context.Context) (int64, bool) {
-	return oomKillCount(c.pid(ctx))
+// oomKills is the host's OOM kill count now (see oomKillCount), read
+// through its init process (the agent).
+func (h *Host) oomKills(ctx context.Context) (int64, bool) {
+	pid := h.initPID
+	if pid == 0 && h.e != nil {
+		pid = h.pid(ctx)
+	}
+	return oomKillCount(pid)
 }
