@@ -19,6 +19,10 @@
 //	--half-close POLICY  client: delayed (default), never or now (see hello.HalfClose)
 //	--no-newline         probe: send the message or reply without its '\n', to test
 //	                     that the peer accepts it (HELLO-2); not conforming (HELLO-1)
+//	--silent             probe: server: accept and read, never reply nor close
+//	                     (HELLO-8); client: open two connections that never finish
+//	                     a message and hold them for --timeout (HELLO-14). Not
+//	                     conforming; see silent.go
 //
 // The client connects to HOST (a name or an address) and PORT, sends
 // "Hello in <lang>\n", prints the reply's text on stdout and exits 0. On
@@ -80,6 +84,7 @@ type options struct {
 	idleGap   time.Duration
 	halfClose hello.HalfClose
 	noNewline bool
+	silent    bool
 }
 
 // run is main without the process: it returns the exit status.
@@ -91,7 +96,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	if o.role == "client" {
+	switch {
+	case o.silent && o.role == "client":
+		return runSilentClient(ctx, o, stderr)
+	case o.silent:
+		return runSilentServer(ctx, o, stderr)
+	case o.role == "client":
 		return runClient(ctx, o, stdout, stderr)
 	}
 	return runServer(ctx, o, stdout, stderr)
@@ -113,6 +123,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.idleGap, "idle-gap", o.idleGap, "end a message without a newline after this pause (HELLO-2)")
 	fs.Var(&o.halfClose, "half-close", "client: `policy` for the half-close: delayed (default), never or now")
 	fs.BoolVar(&o.noNewline, "no-newline", false, "probe: send without the trailing newline (not conforming, HELLO-1)")
+	fs.BoolVar(&o.silent, "silent", false, "probe: server never replies nor closes; client holds two unfinished connections (not conforming)")
 
 	var pos []string
 	for {
@@ -152,6 +163,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return bad("--half-close applies to the client only")
 	case o.role != "client" && o.role != "server":
 		return bad("unknown role %q: want client or server", o.role)
+	case o.silent && (set["no-newline"] || set["half-close"] || set["challenge"]):
+		return bad("--silent cannot be combined with --no-newline, --half-close or --challenge")
 	case o.timeout <= 0 || o.idleGap <= 0:
 		return bad("--timeout and --idle-gap must be positive")
 	case o.lang == "":

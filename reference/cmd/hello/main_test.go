@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -90,6 +91,8 @@ func TestUsageErrors(t *testing.T) {
 		{"--lang= server 4000", "--lang must not be empty"},
 		{"--timeout 0s server 4000", "must be positive"},
 		{"--colour server 4000", "flag provided but not defined: -colour"},
+		{"--silent --no-newline client server 4000", "--silent cannot be combined"},
+		{"server --silent --challenge 4000", "--silent cannot be combined"},
 	}
 	for _, tc := range tests {
 		var stdout, stderr bytes.Buffer
@@ -189,6 +192,67 @@ func TestProbes(t *testing.T) {
 	}
 	if got := out.String(); got != "Hello in Go\nHello in Go\n" {
 		t.Errorf("server stdout %q", got)
+	}
+}
+
+// TestSilentServer: the probe peer of the client probe silent-server reads
+// the message and then neither replies nor closes, even after the client
+// half-closed; the reference client gives up with exit 1 and a message
+// (HELLO-8).
+func TestSilentServer(t *testing.T) {
+	t.Parallel()
+	port, out := server(t, "--silent")
+	code, stdout, stderr := client("--timeout", "1s", "127.0.0.1", port)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "no reply from 127.0.0.1:"+port+" within 1s") {
+		t.Errorf("client against the silent server: %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	c, err := net.Dial("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "Hello in C\n")
+	c.(*net.TCPConn).CloseWrite()
+	c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+	n, err := c.Read(make([]byte, 10))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("silent server after a half-close: read %d bytes, %v; want nothing and no close", n, err)
+	}
+	if out.String() != "" {
+		t.Errorf("silent server printed %q on stdout", out.String())
+	}
+}
+
+// TestSilentClient: the probe peer of the server probe silent-client opens
+// two connections (nothing, and "Hel"), says so on stderr, keeps them open
+// until its timeout while other clients are served, and exits 0.
+func TestSilentClient(t *testing.T) {
+	t.Parallel()
+	port, out := server(t, "--idle-gap", "300ms")
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), []string{"--silent", "--timeout", "2s", "client", "127.0.0.1", port}, io.Discard, &stderr)
+	}()
+	for start := time.Now(); !strings.Contains(stderr.String(), SilentReady); time.Sleep(10 * time.Millisecond) {
+		if time.Since(start) > patience {
+			t.Fatalf("no %q on stderr: %q", SilentReady, stderr.String())
+		}
+	}
+	if code, reply, _ := client("127.0.0.1", port); code != 0 || reply != "Goodbye in Go\n" {
+		t.Errorf("client beside the silent connections: %d, %q", code, reply)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("silent client exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(patience):
+		t.Fatal("silent client did not end at its timeout")
+	}
+	// The reference server ended "Hel" by the idle gap and answered it.
+	if !strings.Contains(stderr.String(), `connection 2 got "Goodbye in Go\n"`) || !strings.Contains(out.String(), "Hel\n") {
+		t.Errorf("silent client stderr %q, server stdout %q", stderr.String(), out.String())
 	}
 }
 
