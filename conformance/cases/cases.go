@@ -30,9 +30,10 @@ const (
 	// clean and one lossy scenario.
 	Smoke Depth = "smoke"
 	// Standard: every pair clean and under one mixed lossy scenario; every
-	// implementation against the reference in every scenario.
+	// implementation against the reference in every scenario and in every
+	// Hello probe.
 	Standard Depth = "standard"
-	// Full: every pair in every scenario (nightly).
+	// Full: every pair in every scenario (nightly), and the Hello probes.
 	Full Depth = "full"
 )
 
@@ -76,6 +77,8 @@ type Cell struct {
 	Server   string   `json:"server"`
 	Scenario string   `json:"scenario"`
 	Feature  string   `json:"feature,omitempty"` // "", "sack" or "challenge"
+	// Scenario is a simulator scenario, or for a Hello probe "probe-" and
+	// the probe's name (probes.go).
 	Size     Size     `json:"size"`
 	Seed     int64    `json:"seed"`
 	Seeds    int      `json:"seeds"` // how many seeds this cell's group runs
@@ -129,7 +132,11 @@ func (c Cell) Labels() []string {
 		"proto:" + string(c.Protocol),
 		"client:" + c.Client, "server:" + c.Server,
 		"impl:" + c.Client, "impl:" + c.Server,
-		"net:" + c.Scenario,
+	}
+	if p, ok := c.Probe(); ok {
+		l = append(l, "probe:"+p.Name) // its network is the probe's own, not a scenario
+	} else {
+		l = append(l, "net:"+c.Scenario)
 	}
 	if c.Feature != "" {
 		l = append(l, "feature:"+c.Feature)
@@ -145,7 +152,7 @@ type Options struct {
 	Depth     Depth
 	Seeds     int   // seeds per lossy cell (default 3; smoke uses 2)
 	BaseSeed  int64 // first seed (default 1)
-	Scenarios []string
+	Scenarios []string // simulator scenarios and probes ("probe-refused") to keep; empty: all
 }
 
 // Plan lists every cell for the implementations, sorted by ID. Cells whose
@@ -167,7 +174,9 @@ func Plan(impls []registry.Impl, library []Scenario, o Options) ([]Cell, error) 
 	}
 	for _, s := range o.Scenarios {
 		if _, ok := byName[s]; !ok {
-			return nil, fmt.Errorf("unknown scenario %q", s)
+			if _, probe := ProbeScenario(s); !probe {
+				return nil, fmt.Errorf("unknown scenario %q", s)
+			}
 		}
 	}
 	wanted := func(s string) bool {
@@ -245,6 +254,11 @@ func Plan(impls []registry.Impl, library []Scenario, o Options) ([]Cell, error) 
 			}
 		}
 	}
+	probes := func() {
+		probeCells(names, func(client, server string, p Probe) {
+			add(pair{client, server}, Hello, Scenario{Name: ProbePrefix + p.Name, TCP: true}, "")
+		})
+	}
 	extras := func(pairs []pair) {
 		tcpClean, okT := get("tcp-clean")
 		loss, okL := get("loss-10")
@@ -285,9 +299,11 @@ func Plan(impls []registry.Impl, library []Scenario, o Options) ([]Cell, error) 
 		}
 		everyScenario(refPairs)
 		extras(refPairs)
+		probes()
 	case Full:
 		everyScenario(allPairs)
 		extras(allPairs)
+		probes()
 	default:
 		return nil, fmt.Errorf("unknown depth %q", o.Depth)
 	}

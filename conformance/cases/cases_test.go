@@ -141,3 +141,85 @@ func TestFilterKeepsTheSpeedBaseline(t *testing.T) {
 		t.Errorf("no filter kept %d of %d cells", n, len(cells))
 	}
 }
+
+// The Hello probes (spec/hello.md, "Cases") run at standard and full, once
+// per implementation and probe against the reference (server probes with the
+// reference client, client probes with the reference server or none), plus
+// reference against itself; never at smoke, never between two students.
+func TestPlanProbes(t *testing.T) {
+	probeCellsOf := func(cells []Cell) map[string]Cell {
+		out := map[string]Cell{}
+		for _, c := range cells {
+			if _, ok := c.Probe(); ok {
+				out[c.ID()] = c
+			}
+		}
+		return out
+	}
+	smoke, err := Plan(impls("a", "b"), library, Options{Depth: Smoke})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(probeCellsOf(smoke)); n != 0 {
+		t.Errorf("smoke has %d probe cells, want none (CI runs it on every pull request)", n)
+	}
+	for _, d := range []Depth{Standard, Full} {
+		cells, err := Plan(impls("a", "b"), library, Options{Depth: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := probeCellsOf(cells)
+		if want := 3 * len(Probes); len(got) != want {
+			t.Errorf("%s: %d probe cells, want %d (8 probes x a, b and the reference)", d, len(got), want)
+		}
+		for _, id := range []string{
+			"hello/reference-x-a/probe-no-newline-eof/seed-1", "hello/reference-x-b/probe-silent-client/seed-1",
+			"hello/a-x-reference/probe-refused/seed-1", "hello/b-x-reference/probe-reply-no-newline/seed-1",
+			"hello/reference-x-reference/probe-second-client/seed-1", "hello/reference-x-reference/probe-silent-server/seed-1",
+		} {
+			if _, ok := got[id]; !ok {
+				t.Errorf("%s lacks %s", d, id)
+			}
+		}
+		for id, c := range got {
+			p, _ := c.Probe()
+			other := c.Client
+			if p.Tests == ClientSide {
+				other = c.Server
+			}
+			if other != registry.ReferenceName {
+				t.Errorf("%s: the %s probe %s must run against the reference, not %s", id, p.Tests, p.Name, other)
+			}
+			if c.Seeds != 1 || c.Seed != 1 || c.Feature != "" {
+				t.Errorf("%s: seeds %d, seed %d, feature %q; want one seed, no feature", id, c.Seeds, c.Seed, c.Feature)
+			}
+			labels := strings.Join(c.Labels(), " ")
+			if !strings.Contains(labels, "probe:"+p.Name) || strings.Contains(labels, "net:") || !strings.Contains(labels, "vs-reference") {
+				t.Errorf("%s: labels %q", id, labels)
+			}
+		}
+	}
+	// INTEROP_SCENARIOS selects probes by their scenario name, and only then.
+	only, err := Plan(impls("a"), library, Options{Depth: Standard, Scenarios: []string{"probe-refused", "tcp-clean"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := probeCellsOf(only)
+	if len(got) != 2 || got["hello/a-x-reference/probe-refused/seed-1"].Client != "a" || got["hello/reference-x-reference/probe-refused/seed-1"].Client != registry.ReferenceName {
+		t.Errorf("INTEROP_SCENARIOS=probe-refused,tcp-clean: probe cells %v", got)
+	}
+	if _, err := Plan(impls(), library, Options{Depth: Standard, Scenarios: []string{"probe-nope"}}); err == nil {
+		t.Error("an unknown probe must be an unknown scenario")
+	}
+}
+
+func TestProbeCellsAreHelloOnly(t *testing.T) {
+	c := Cell{Protocol: RUDP, Client: "a", Server: "reference", Scenario: "probe-refused"}
+	if _, ok := c.Probe(); ok {
+		t.Error("an RUDP cell is never a probe")
+	}
+	c.Protocol = Hello
+	if p, ok := c.Probe(); !ok || p.Tests != ClientSide {
+		t.Errorf("probe-refused: %+v %v", p, ok)
+	}
+}

@@ -64,6 +64,9 @@ func (c *Costs) Of(cell Cell) time.Duration {
 
 // guess is the cost of a cell nothing was measured for.
 func guess(c Cell) time.Duration {
+	if p, ok := c.Probe(); ok {
+		return probeGuess[p.Name]
+	}
 	if c.Protocol == Hello {
 		return 3 * time.Second
 	}
@@ -137,4 +140,14 @@ func ShardLoads(shards [][]Cell, costs *Costs) []time.Duration {
 		}
 	}
 	return loads
+}
+
+// probeGuess is what each Hello probe costs with a conforming program: the
+// silent-server probe waits for the client to give up (the reference: 10 s),
+// reply-no-newline for its idle gap, silent-client and second-client run
+// three and two programs.
+var probeGuess = map[string]time.Duration{
+	"no-newline-eof": 3 * time.Second, "no-newline-idle": 4 * time.Second, "half-close": 3 * time.Second,
+	"second-client": 5 * time.Second, "silent-client": 6 * time.Second,
+	"reply-no-newline": 5 * time.Second, "refused": 3 * time.Second, "silent-server": 13 * time.Second,
 }

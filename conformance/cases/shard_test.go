@@ -103,3 +103,11 @@ func ids(cells []Cell) []string {
 	}
 	return out
 }
+
+func TestEveryProbeHasAGuess(t *testing.T) {
+	for _, p := range Probes {
+		if probeGuess[p.Name] <= 0 {
+			t.Errorf("probe %s has no cost guess", p.Name)
+		}
+	}
+}
