@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/registry"
@@ -43,6 +44,22 @@ type Observation struct {
 	// OutputOverLimit is the size of the output folder when the runner
 	// stopped the receiver for writing too much (MANIFEST-16); 0 if not.
 	OutputOverLimit atomic.Int64
+
+	// Hello probe cells only (spec/hello.md, "Cases"; probe.go).
+	// ClientEnded is when the runner saw the client exit, on the wall
+	// clock the simulator's trace is also on.
+	ClientEnded time.Time
+	// SecondClient is the second run of the reference client in the
+	// second-client probe; nil when it did not run.
+	SecondClient *results.Program
+	// NotListeningAgain says why the second client did not run: the
+	// server no longer listened after the first (second-client).
+	NotListeningAgain string
+	// SilentClients is the reference program that held the two silent
+	// connections of the silent-client probe; SilentClientsError is set
+	// when it could not open them.
+	SilentClients      *results.Program
+	SilentClientsError string
 }
 
 // verdict accumulates the outcome while checks run.
@@ -91,6 +108,13 @@ func Judge(o *Observation, r *results.Result) {
 			c.Server, n>>20, OutputLimitMiB, argv(o.Server.Command), tails(o.Server))
 		return
 	}
+	if p, ok := c.Probe(); ok {
+		judgeProbe(o, v, p)
+		if r.Verdict == results.Pass && len(r.Leniencies) > 0 {
+			r.Verdict = results.Lenient
+		}
+		return
+	}
 	cl := o.Client
 	switch {
 	case c.Client == registry.ReferenceName && c.Server != registry.ReferenceName && (cl.TimedOut || cl.ExitCode != nil && *cl.ExitCode != 0):
@@ -127,7 +151,12 @@ func Judge(o *Observation, r *results.Result) {
 	}
 }
 
-func judgeHello(o *Observation, v verdict) {
+func judgeHello(o *Observation, v verdict) { judgeHelloWith(o, v, true, true) }
+
+// judgeHelloWith judges a Hello exchange; clientWire and serverWire say
+// whose bytes on the wire are judged (a probe's reference peer deviates on
+// purpose, and is not the program under test).
+func judgeHelloWith(o *Observation, v verdict, clientWire, serverWire bool) {
 	c := o.Cell
 	loadHelloWire(o)
 	clientLang, serverLang := o.ClientImpl.Manifest.Language, o.ServerImpl.Manifest.Language
@@ -160,8 +189,9 @@ func judgeHello(o *Observation, v verdict) {
 	for _, w := range []struct {
 		who, expected string
 		raw           []byte
-	}{{"client", want, o.WireClientToServer}, {"server", reply, o.WireServerToClient}} {
-		if w.raw == nil {
+		judged        bool
+	}{{"client", want, o.WireClientToServer, clientWire}, {"server", reply, o.WireServerToClient, serverWire}} {
+		if w.raw == nil || !w.judged {
 			continue // no wire capture for this cell
 		}
 		switch cl := hello.ClassifyWire(w.expected, w.raw); cl.Verdict {
