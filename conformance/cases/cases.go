@@ -79,9 +79,9 @@ type Cell struct {
 	Feature  string   `json:"feature,omitempty"` // "", "sack" or "challenge"
 	// Scenario is a simulator scenario, or for a Hello probe "probe-" and
 	// the probe's name (probes.go).
-	Size     Size     `json:"size"`
-	Seed     int64    `json:"seed"`
-	Seeds    int      `json:"seeds"` // how many seeds this cell's group runs
+	Size  Size  `json:"size"`
+	Seed  int64 `json:"seed"`
+	Seeds int   `json:"seeds"` // how many seeds this cell's group runs
 }
 
 // Group names the cell without its seed: the unit of pass rates,
@@ -150,8 +150,8 @@ func (c Cell) Labels() []string {
 // Options tune the plan.
 type Options struct {
 	Depth     Depth
-	Seeds     int   // seeds per lossy cell (default 3; smoke uses 2)
-	BaseSeed  int64 // first seed (default 1)
+	Seeds     int      // seeds per lossy cell (default 3; smoke uses 2)
+	BaseSeed  int64    // first seed (default 1)
 	Scenarios []string // simulator scenarios and probes ("probe-refused") to keep; empty: all
 }
 
