@@ -75,13 +75,13 @@ type Cell struct {
 	Protocol Protocol `json:"protocol"`
 	Client   string   `json:"client"`
 	Server   string   `json:"server"`
-	Scenario string   `json:"scenario"`
-	Feature  string   `json:"feature,omitempty"` // "", "sack" or "challenge"
 	// Scenario is a simulator scenario, or for a Hello probe "probe-" and
 	// the probe's name (probes.go).
-	Size  Size  `json:"size"`
-	Seed  int64 `json:"seed"`
-	Seeds int   `json:"seeds"` // how many seeds this cell's group runs
+	Scenario string `json:"scenario"`
+	Feature  string `json:"feature,omitempty"` // "", "sack" or "challenge"
+	Size     Size   `json:"size"`
+	Seed     int64  `json:"seed"`
+	Seeds    int    `json:"seeds"` // how many seeds this cell's group runs
 }
 
 // Group names the cell without its seed: the unit of pass rates,
