@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
 	"slices"
@@ -167,10 +168,17 @@ func (b *builder) newRunView(r *results.Result, lv level, plotWorthy bool) runVi
 	if lv == compact {
 		return v
 	}
-	for _, p := range []struct {
+	programs := []struct {
 		who string
 		p   *results.Program
-	}{{"client", r.Client}, {"server", r.Server}, {"simulator", r.Simulator}} {
+	}{{"client", r.Client}, {"server", r.Server}, {"simulator", r.Simulator}}
+	for _, who := range slices.Sorted(maps.Keys(r.Peers)) { // a Hello probe's other programs
+		programs = append(programs, struct {
+			who string
+			p   *results.Program
+		}{who, r.Peers[who]})
+	}
+	for _, p := range programs {
 		if p.p == nil {
 			continue
 		}

@@ -121,6 +121,9 @@ var scenarioOrder = func() map[string]int {
 }()
 
 func scenarioDescription(name string) string {
+	if p, ok := cases.ProbeScenario(name); ok {
+		return "Hello probe (" + p.Requirements + "): " + p.Description
+	}
 	for _, s := range netsim.Scenarios() {
 		if s.Name == name {
 			return s.Description

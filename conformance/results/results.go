@@ -82,12 +82,16 @@ type Result struct {
 	Reason     string     `json:"reason,omitempty"`
 	// Blame says whose fault a failure is: "client", "server", "both" or
 	// "pair" (each works with the reference, not with each other).
-	Blame     string    `json:"blame,omitempty"`
-	Client    *Program  `json:"client,omitempty"`
-	Server    *Program  `json:"server,omitempty"`
-	Simulator *Program  `json:"simulator,omitempty"`
-	Findings  []Finding `json:"findings,omitempty"`
-	Transfer  *Transfer `json:"transfer,omitempty"`
+	Blame     string   `json:"blame,omitempty"`
+	Client    *Program `json:"client,omitempty"`
+	Server    *Program `json:"server,omitempty"`
+	Simulator *Program `json:"simulator,omitempty"`
+	// Peers are a Hello probe's other programs, by the name of their
+	// files in the cell's folder: "second-client" (second-client),
+	// "silent-clients" (silent-client).
+	Peers    map[string]*Program `json:"peers,omitempty"`
+	Findings []Finding           `json:"findings,omitempty"`
+	Transfer *Transfer           `json:"transfer,omitempty"`
 	// Expected and Outcome come from the expectations file.
 	Expected  []Verdict `json:"expected,omitempty"`
 	Outcome   Outcome   `json:"outcome"`

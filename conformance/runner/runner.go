@@ -122,9 +122,14 @@ func (env *Env) Run(ctx context.Context, c cases.Cell) (r results.Result) {
 	os.RemoveAll(dir) // a stale output of an earlier run must never make a cell pass
 	var obs *judge.Observation
 	var err error
-	obs, err = env.runPair(ctx, c, dir, client, server)
+	if _, probe := c.Probe(); probe {
+		obs, err = env.runProbe(ctx, c, dir, client, server) // probe.go
+	} else {
+		obs, err = env.runPair(ctx, c, dir, client, server)
+	}
 	if obs != nil {
 		r.Client, r.Server, r.Simulator = obs.Client, obs.Server, obs.Simulator
+		r.Peers = probePeers(obs)
 	}
 	if err != nil {
 		r.Verdict = results.InfraError

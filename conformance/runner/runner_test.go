@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/interop-suite/interop/conformance/cases"
+	"github.com/interop-suite/interop/conformance/netsim"
 	"github.com/interop-suite/interop/conformance/registry"
 	"github.com/interop-suite/interop/conformance/results"
 )
@@ -33,5 +34,35 @@ func TestImageProblemsDecideTheCell(t *testing.T) {
 	r = env.Run(context.Background(), c)
 	if r.Verdict != results.Fail || r.Blame != "server" || !strings.Contains(r.Reason, "RUN make") {
 		t.Fatalf("implementation's build failure: verdict %s, blame %q, reason %q", r.Verdict, r.Blame, r.Reason)
+	}
+}
+
+// Every probe of the plan has a way to run, over a simulator scenario
+// that exists.
+func TestEveryProbeHasASetup(t *testing.T) {
+	for _, p := range cases.Probes {
+		s, ok := probeSetups[p.Name]
+		if !ok {
+			t.Errorf("probe %s has no setup", p.Name)
+			continue
+		}
+		if _, err := netsim.Lookup(s.scenario); err != nil {
+			t.Errorf("probe %s: %v", p.Name, err)
+		}
+		if (len(s.serverArgs) > 0 || s.noServer) && p.Tests != cases.ClientSide || (len(s.clientArgs) > 0 || s.twice || s.silentClients) && p.Tests != cases.ServerSide {
+			t.Errorf("probe %s gives the reference flags on the side under test", p.Name)
+		}
+	}
+}
+
+// A probe of a role the implementation does not declare is unsupported
+// (MANIFEST-4), decided before anything runs.
+func TestProbeOfAnUndeclaredRole(t *testing.T) {
+	serverOnly := registry.Impl{Name: "s", Manifest: registry.Manifest{Language: "S", Roles: map[registry.Role]registry.RoleConfig{
+		registry.HelloServer: {Command: []string{"s"}}}}}
+	env := &Env{Impls: map[string]registry.Impl{"s": serverOnly, registry.ReferenceName: registry.Reference()}}
+	r := env.Run(context.Background(), cases.Cell{Protocol: cases.Hello, Client: "s", Server: registry.ReferenceName, Scenario: "probe-refused", Seed: 1})
+	if r.Verdict != results.Unsupported || !strings.Contains(r.Reason, "hello-client") {
+		t.Fatalf("verdict %s, reason %q", r.Verdict, r.Reason)
 	}
 }
