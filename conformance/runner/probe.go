@@ -271,9 +271,12 @@ func (env *Env) runProbe(ctx context.Context, c cases.Cell, dir string, client, 
 
 	// 5. Wind down, as runPair does.
 	if silent != nil {
-		if _, err := silent.Stop(ctx, 2*time.Second); err != nil {
+		ex, err := silent.Stop(ctx, 2*time.Second)
+		if err != nil {
 			return obs, err
 		}
+		code := ex.Code
+		obs.SilentClients.ExitCode = &code
 		env.collect(ctx, silent, obs.SilentClients, silentStart, dir, "silent-clients")
 	}
 	simEx, err := sim.Stop(ctx, 3*time.Second)
