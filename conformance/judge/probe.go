@@ -177,9 +177,20 @@ func judgeSilentClient(o *Observation, v verdict, p cases.Probe) {
 func judgeReplyNoNewline(o *Observation, v verdict, p cases.Probe) {
 	c, cl := o.Cell, o.Client
 	reply := strings.TrimSuffix(hello.FormatGoodbye(o.ServerImpl.Manifest.Language), "\n")
+	lastByte, closed, traced := replyTimes(o.TracePath)
+	replied := !traced || !lastByte.IsZero() // without a record, assume the reply came
 	switch {
 	case cl.ExitCode != nil && *cl.ExitCode == 127 && !cl.TimedOut:
 		unsupportedExit(o, v)
+		return
+	case !replied && (cl.TimedOut || cl.ExitCode != nil && *cl.ExitCode != 0):
+		// It never got as far as the probe: no reply crossed the relay.
+		what := "did not finish within its time limit and was killed"
+		if !cl.TimedOut {
+			what = fmt.Sprintf("exited with code %d", *cl.ExitCode)
+		}
+		v.fail("client", "%s's hello-client %s before the server replied: the relay saw no reply to it, so the probe did not get as far as the reply without a newline (HELLO-7, HELLO-8).\ncommand: %s\n%s",
+			c.Client, what, argv(cl.Command), tails(cl))
 		return
 	case cl.TimedOut:
 		v.fail("client", "%s's hello-client hangs waiting for a newline the peer never sends (HELLO-2, HELLO-6): the server replied %q without a newline, its close reached the client %v later, and the client was still running after %v and was killed. "+
@@ -197,8 +208,7 @@ func judgeReplyNoNewline(o *Observation, v verdict, p cases.Probe) {
 	if v.r.Verdict == results.Fail {
 		return
 	}
-	lastByte, closed, ok := replyTimes(o.TracePath)
-	if !ok || o.ClientEnded.IsZero() {
+	if !replied || lastByte.IsZero() || o.ClientEnded.IsZero() {
 		// No trace to time it on: a client that ran longer than the hold
 		// cannot have ended the reply before the close.
 		if time.Duration(cl.DurationMS)*time.Millisecond >= CloseHeld {
@@ -340,16 +350,17 @@ func replyLatency(path string) (time.Duration, bool) {
 }
 
 // replyTimes are when the reply's last byte and the server's close left the
-// relay for the client, on the wall clock; closed is zero when the close
-// was never passed on (the relay stopped first).
-func replyTimes(path string) (lastByte, closed time.Time, ok bool) {
+// relay for the client, on the wall clock; traced is false without a
+// readable trace. lastByte is zero when no reply crossed the relay, closed
+// when the close was never passed on (the relay stopped first).
+func replyTimes(path string) (lastByte, closed time.Time, traced bool) {
 	start, flows, ok := readTCPFlows(path)
 	if !ok {
 		return time.Time{}, time.Time{}, false
 	}
 	fl := firstClientFlow(flows)
 	if fl == nil || fl.lastRev < 0 {
-		return time.Time{}, time.Time{}, false
+		return time.Time{}, time.Time{}, true
 	}
 	at := func(ms float64) time.Time { return start.Add(time.Duration(ms * float64(time.Millisecond))) }
 	lastByte = at(fl.lastRev)

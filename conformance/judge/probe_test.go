@@ -136,7 +136,11 @@ func TestJudgeProbeReplyNoNewline(t *testing.T) {
 	hung.Client.TimedOut = true
 	wrongWire := obs(t, 2500*time.Millisecond, code(0), "Goodbye in Go\n")
 	wrongWire.TracePath = writeProbeTrace(t, start, seg(900, 0, trace.Fwd, "Hello in Python"), seg(1010, 0, trace.Rev, "Goodbye in Go"))
+	crashed := obs(t, 500*time.Millisecond, code(2), "")
+	crashed.TracePath = writeProbeTrace(t, start)
+	crashed.Client.Stderr = "python3: can't open file '/app/hello.py'\n"
 	runProbeCases(t, []probeCase{
+		{"crashes before the exchange", crashed, results.Fail, "before the server replied: the relay saw no reply to it"},
 		{"ends by the idle gap", obs(t, 2500*time.Millisecond, code(0), "Goodbye in Go\n"), results.Pass, ""},
 		{"ends at the close", obs(t, 11300*time.Millisecond, code(0), "Goodbye in Go\n"), results.Lenient, "ends the reply only at the close (HELLO-6)"},
 		{"ends after a long pause", obs(t, 8*time.Second, code(0), "Goodbye in Go\n"), results.Lenient, "long pause (HELLO-2"},
