@@ -147,7 +147,7 @@ func judgeSilentClient(o *Observation, v verdict, p cases.Probe) {
 	gotReply := !cl.TimedOut && cl.ExitCode != nil && *cl.ExitCode == 0
 	blocked := "a silent client blocks other clients (HELLO-14): "
 	if !gotReply {
-		why := "no reply to the reference client within its 25 s while two other connections stayed open without finishing a message (one sent nothing, one sent \"Hel\"); serve each connection in its own thread, task or coroutine, or with an event loop"
+		why := fmt.Sprintf("no reply to the reference client (it gave up after %.1f s; it waits at most 25 s) while two other connections stayed open without finishing a message (one sent nothing, one sent \"Hel\"); serve each connection in its own thread, task or coroutine, or with an event loop", float64(cl.DurationMS)/1000)
 		if o.Server.ExitCode != nil {
 			why += fmt.Sprintf("; the server had exited with code %d by the end", *o.Server.ExitCode)
 		}
@@ -164,8 +164,8 @@ func judgeSilentClient(o *Observation, v verdict, p cases.Probe) {
 		latency = time.Duration(cl.DurationMS) * time.Millisecond
 	}
 	if latency > SilentClientReply {
-		v.lenient(fmt.Sprintf("%sthe reply came %.1f s after the message, more than %v, while two other connections stayed open without finishing a message; serve each connection in its own thread, task or coroutine, or with an event loop",
-			blocked, latency.Seconds(), SilentClientReply))
+		v.lenient(fmt.Sprintf("%sthe reply came %.1f s after the message, more than %s, while two other connections stayed open without finishing a message; serve each connection in its own thread, task or coroutine, or with an event loop",
+			blocked, latency.Seconds(), secs(SilentClientReply)))
 	}
 }
 
@@ -193,8 +193,8 @@ func judgeReplyNoNewline(o *Observation, v verdict, p cases.Probe) {
 			c.Client, what, argv(cl.Command), tails(cl))
 		return
 	case cl.TimedOut:
-		v.fail("client", "%s's hello-client hangs waiting for a newline the peer never sends (HELLO-2, HELLO-6): the server replied %q without a newline, its close reached the client %v later, and the client was still running after %v and was killed. "+
-			"End the reply at '\\n', at the close, or after 1 s without new bytes (the idle gap).\ncommand: %s\n%s", c.Client, reply, CloseHeld, GiveUpLenient, argv(cl.Command), tails(cl))
+		v.fail("client", "%s's hello-client hangs waiting for a newline the peer never sends (HELLO-2, HELLO-6): the server replied %q without a newline, its close reached the client %s later, and the client was still running after %s and was killed. "+
+			"End the reply at '\\n', at the close, or after 1 s without new bytes (the idle gap).\ncommand: %s\n%s", c.Client, reply, secs(CloseHeld), secs(GiveUpLenient), argv(cl.Command), tails(cl))
 		return
 	case cl.OOMKilled:
 		v.fail("client", "%s's hello-client was killed for exceeding its memory limit.\ncommand: %s\n%s", c.Client, argv(cl.Command), tails(cl))
@@ -212,7 +212,7 @@ func judgeReplyNoNewline(o *Observation, v verdict, p cases.Probe) {
 		// No trace to time it on: a client that ran longer than the hold
 		// cannot have ended the reply before the close.
 		if time.Duration(cl.DurationMS)*time.Millisecond >= CloseHeld {
-			v.lenient(fmt.Sprintf("ends the reply only at the close (HELLO-6): it ran %.1f s, longer than the %v the server's close was held; end a reply after 1 s without new bytes (HELLO-2)", float64(cl.DurationMS)/1000, CloseHeld))
+			v.lenient(fmt.Sprintf("ends the reply only at the close (HELLO-6): it ran %.1f s, longer than the %s the server's close was held; end a reply after 1 s without new bytes (HELLO-2)", float64(cl.DurationMS)/1000, secs(CloseHeld)))
 		}
 		return
 	}
@@ -220,7 +220,7 @@ func judgeReplyNoNewline(o *Observation, v verdict, p cases.Probe) {
 	switch {
 	case after <= ReplyEnded:
 	case !closed.IsZero() && !o.ClientEnded.Before(closed):
-		v.lenient(fmt.Sprintf("ends the reply only at the close (HELLO-6): the client exited %.1f s after the reply's last byte, once the server's close reached it (held %v); end a reply after 1 s without new bytes (HELLO-2)", after.Seconds(), CloseHeld))
+		v.lenient(fmt.Sprintf("ends the reply only at the close (HELLO-6): the client exited %.1f s after the reply's last byte, once the server's close reached it (held %s); end a reply after 1 s without new bytes (HELLO-2)", after.Seconds(), secs(CloseHeld)))
 	default:
 		v.lenient(fmt.Sprintf("ends the reply only after a long pause (HELLO-2: an idle gap of 1 s, at most 2 s): the client exited %.1f s after the reply's last byte, before the server's close reached it", after.Seconds()))
 	}
@@ -242,9 +242,9 @@ func judgeGivingUp(o *Observation, v verdict, p cases.Probe) {
 	case cl.ExitCode != nil && *cl.ExitCode == 127 && !cl.TimedOut:
 		unsupportedExit(o, v)
 	case cl.TimedOut:
-		v.fail("client", "%s's hello-client: %s (HELLO-8): %s, and the client was still running after %v and was killed. "+
+		v.fail("client", "%s's hello-client: %s (HELLO-8): %s, and the client was still running after %s and was killed. "+
 			"Give up with a non-zero exit status and a message on stderr: set a timeout on connecting and on reading the reply (10 s is the usual choice).\ncommand: %s\n%s",
-			c.Client, hangs, situation, GiveUpLenient, argv(cl.Command), tails(cl))
+			c.Client, hangs, situation, secs(GiveUpLenient), argv(cl.Command), tails(cl))
 	case cl.OOMKilled:
 		v.fail("client", "%s's hello-client was killed for exceeding its memory limit.\ncommand: %s\n%s", c.Client, argv(cl.Command), tails(cl))
 	case cl.ExitCode != nil && *cl.ExitCode == 0:
@@ -260,9 +260,12 @@ func judgeGivingUp(o *Observation, v verdict, p cases.Probe) {
 	case took > GiveUpStrict:
 		// Beyond GiveUpLenient only by the suite's own start-up and
 		// wait overheads: the client exited before its kill.
-		v.lenient(fmt.Sprintf("gives up late (HELLO-8): %s, and the client gave up after %.1f s, more than %v; give up 10 s after starting to wait", situation, took.Seconds(), GiveUpStrict))
+		v.lenient(fmt.Sprintf("gives up late (HELLO-8): %s, and the client gave up after %.1f s, more than %s; give up 10 s after starting to wait", situation, took.Seconds(), secs(GiveUpStrict)))
 	}
 }
+
+// secs writes a duration as a student reads it: "15 s".
+func secs(d time.Duration) string { return fmt.Sprintf("%g s", d.Seconds()) }
 
 func unsupportedExit(o *Observation, v verdict) {
 	v.r.Verdict = results.Unsupported
