@@ -113,9 +113,9 @@ func judgeSecondClient(o *Observation, v verdict, p cases.Probe) {
 	}
 	if o.NotListeningAgain != "" {
 		if o.ServerStillRunning {
-			v.lenient("server stops listening after one client instead of serving until it is stopped (HELLO-13)")
+			v.lenient(string(hello.StopsListening) + " instead of serving until it is stopped (HELLO-13)")
 		} else if o.Server.ExitCode == nil {
-			v.lenient("server exits after one client instead of serving forever (HELLO-13)")
+			v.lenient(string(hello.ExitsAfterOneClient) + " instead of serving forever (HELLO-13)")
 		}
 		return
 	}
@@ -145,7 +145,7 @@ func judgeSilentClient(o *Observation, v verdict, p cases.Probe) {
 	}
 	cl := o.Client
 	gotReply := !cl.TimedOut && cl.ExitCode != nil && *cl.ExitCode == 0
-	blocked := "a silent client blocks other clients (HELLO-14): "
+	blocked := string(hello.SilentClientBlocks) + " (HELLO-14): "
 	if !gotReply {
 		why := fmt.Sprintf("no reply to the reference client (it gave up after %.1f s; it waits at most 25 s) while two other connections stayed open without finishing a message (one sent nothing, one sent \"Hel\"); serve each connection in its own thread, task or coroutine, or with an event loop", float64(cl.DurationMS)/1000)
 		if o.Server.ExitCode != nil {
@@ -212,7 +212,7 @@ func judgeReplyNoNewline(o *Observation, v verdict, p cases.Probe) {
 		// No trace to time it on: a client that ran longer than the hold
 		// cannot have ended the reply before the close.
 		if time.Duration(cl.DurationMS)*time.Millisecond >= CloseHeld {
-			v.lenient(fmt.Sprintf("ends the reply only at the close (HELLO-6): it ran %.1f s, longer than the %s the server's close was held; end a reply after 1 s without new bytes (HELLO-2)", float64(cl.DurationMS)/1000, secs(CloseHeld)))
+			v.lenient(fmt.Sprintf("%s (HELLO-6): it ran %.1f s, longer than the %s the server's close was held; end a reply after 1 s without new bytes (HELLO-2)", hello.EndsReplyAtClose, float64(cl.DurationMS)/1000, secs(CloseHeld)))
 		}
 		return
 	}
@@ -220,9 +220,9 @@ func judgeReplyNoNewline(o *Observation, v verdict, p cases.Probe) {
 	switch {
 	case after <= ReplyEnded:
 	case !closed.IsZero() && !o.ClientEnded.Before(closed):
-		v.lenient(fmt.Sprintf("ends the reply only at the close (HELLO-6): the client exited %.1f s after the reply's last byte, once the server's close reached it (held %s); end a reply after 1 s without new bytes (HELLO-2)", after.Seconds(), secs(CloseHeld)))
+		v.lenient(fmt.Sprintf("%s (HELLO-6): the client exited %.1f s after the reply's last byte, once the server's close reached it (held %s); end a reply after 1 s without new bytes (HELLO-2)", hello.EndsReplyAtClose, after.Seconds(), secs(CloseHeld)))
 	default:
-		v.lenient(fmt.Sprintf("ends the reply only after a long pause (HELLO-2: an idle gap of 1 s, at most 2 s): the client exited %.1f s after the reply's last byte, before the server's close reached it", after.Seconds()))
+		v.lenient(fmt.Sprintf("%s (HELLO-2: an idle gap of 1 s, at most 2 s): the client exited %.1f s after the reply's last byte, before the server's close reached it", hello.EndsReplyLate, after.Seconds()))
 	}
 }
 
@@ -260,7 +260,7 @@ func judgeGivingUp(o *Observation, v verdict, p cases.Probe) {
 	case took > GiveUpStrict:
 		// Beyond GiveUpLenient only by the suite's own start-up and
 		// wait overheads: the client exited before its kill.
-		v.lenient(fmt.Sprintf("gives up late (HELLO-8): %s, and the client gave up after %.1f s, more than %s; give up 10 s after starting to wait", situation, took.Seconds(), secs(GiveUpStrict)))
+		v.lenient(fmt.Sprintf("%s (HELLO-8): %s, and the client gave up after %.1f s, more than %s; give up 10 s after starting to wait", hello.GivesUpLate, situation, took.Seconds(), secs(GiveUpStrict)))
 	}
 }
 

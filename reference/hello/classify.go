@@ -68,10 +68,12 @@ const (
 	// in each cell"); named here so that reports use one spelling:
 	NeedsIP             Leniency = "needs an IP address"                       // HELLO-5
 	EndsReplyAtClose    Leniency = "ends the reply only at the close"          // HELLO-6
+	EndsReplyLate       Leniency = "ends the reply only after a long pause"    // HELLO-2
 	GivesUpLate         Leniency = "gives up late"                             // HELLO-8
 	KeepsConnectionOpen Leniency = "keeps the connection open after the reply" // HELLO-12
 	ResetAfterReply     Leniency = "connection reset after the reply"          // HELLO-12
 	ExitsAfterOneClient Leniency = "server exits after one client"             // HELLO-13
+	StopsListening      Leniency = "server stops listening after one client"   // HELLO-13
 	SilentClientBlocks  Leniency = "a silent client blocks other clients"      // HELLO-14
 )
 

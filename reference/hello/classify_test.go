@@ -52,7 +52,7 @@ var allLeniencies = []Leniency{NoTrailingNewline, CRLFLineEnding, ExtraWhitespac
 func TestSpecLeniencyTable(t *testing.T) {
 	t.Parallel()
 	want := append(slices.Clone(allLeniencies),
-		NeedsIP, EndsReplyAtClose, GivesUpLate, KeepsConnectionOpen, ResetAfterReply, ExitsAfterOneClient, SilentClientBlocks)
+		NeedsIP, EndsReplyAtClose, EndsReplyLate, GivesUpLate, KeepsConnectionOpen, ResetAfterReply, ExitsAfterOneClient, StopsListening, SilentClientBlocks)
 	b, err := os.ReadFile("../../spec/hello.md")
 	if err != nil {
 		t.Fatal(err)
