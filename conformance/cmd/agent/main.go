@@ -5,7 +5,8 @@
 // per program. It has two jobs:
 //
 //	agent idle [-ctl DIR -id ID -reset-dirs D1,D2]
-//	                       PID 1: reap orphaned processes until SIGTERM;
+//	                       PID 1: reap orphaned processes until killed
+//	                       (it ignores SIGTERM: see idle);
 //	                       with -ctl, also serve the suite's requests on
 //	                       DIR/agent.sock (conformance/agentproto): start
 //	                       programs, stream their output and exit status,
@@ -48,8 +49,8 @@ func main() {
 }
 
 // idle reaps every child (orphans of exec'd programs are re-parented to
-// PID 1, and the programs the agent starts are its children) and exits on
-// SIGTERM or SIGINT. With -ctl it also serves requests.
+// PID 1, and the programs the agent starts are its children) until it is
+// killed. With -ctl it also serves requests.
 func idle(args []string) {
 	fs := flag.NewFlagSet("idle", flag.ExitOnError)
 	ctl := fs.String("ctl", "", "folder of the control socket (none: no socket)")
@@ -57,8 +58,14 @@ func idle(args []string) {
 	dirs := fs.String("reset-dirs", "", "comma-separated folders a reset request may empty")
 	fs.Parse(args)
 
+	// A program may signal PID 1 of its own container (kill -TERM 1, or
+	// kill(-1, ...)): an agent that exited then took its host down, and the
+	// cell became an infrastructure error, blamed on no one. The agent
+	// catches these signals and carries on; the suite removes its hosts
+	// with SIGKILL (force). Caught, not ignored: an ignored signal would
+	// stay ignored in the programs the agent starts.
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
 	a := newAgent(*id, strings.Split(*dirs, ","))
 	if *ctl != "" {
 		if err := a.listen(filepath.Join(*ctl, "agent.sock")); err != nil {
@@ -67,10 +74,9 @@ func idle(args []string) {
 		}
 	}
 	for s := range sigs {
-		if s != syscall.SIGCHLD {
-			os.Exit(0)
+		if s == syscall.SIGCHLD {
+			a.reap()
 		}
-		a.reap()
 	}
 }
 
