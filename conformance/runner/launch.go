@@ -157,14 +157,15 @@ type Pool struct {
 	env      *Env
 	dir      string // host folder of the pool: one subfolder per host
 	agentBin string
-	mu       sync.Mutex
+	mu       sync.Mutex // guards nw, hosts and starting
 	nw       *containers.Network
 	hosts    map[string]*containers.Host
+	starting map[string]*sync.Mutex // one start at a time per host key; different hosts start at once
 }
 
 // NewPool prepares a pool; containers start lazily.
 func (env *Env) NewPool(dir, agentBin string) *Pool {
-	return &Pool{env: env, dir: dir, agentBin: agentBin, hosts: map[string]*containers.Host{}}
+	return &Pool{env: env, dir: dir, agentBin: agentBin, hosts: map[string]*containers.Host{}, starting: map[string]*sync.Mutex{}}
 }
 
 // Close removes the pool's containers and network.
@@ -189,24 +190,41 @@ func (p *Pool) Close(ctx context.Context) error {
 
 func (p *Pool) hostDir(key string) string { return filepath.Join(p.dir, key) }
 
-// host returns the running host container for an implementation's side.
+// host returns the running host container for an implementation's side,
+// starting it if need be. Hosts of different keys start concurrently
+// (see poolLauncher.Warm); the pool's lock is never held across a start.
 func (p *Pool) host(ctx context.Context, impl, side, image string, untrusted bool) (*containers.Host, error) {
+	key := side + "-" + impl
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.nw == nil {
 		nw, err := p.env.Engine.NewNetwork(ctx, "pool/"+filepath.Base(p.dir))
 		if err != nil {
+			p.mu.Unlock()
 			return nil, err
 		}
 		p.nw = nw
 	}
-	key := side + "-" + impl
-	if h, ok := p.hosts[key]; ok {
+	nw := p.nw
+	km := p.starting[key]
+	if km == nil {
+		km = &sync.Mutex{}
+		p.starting[key] = km
+	}
+	p.mu.Unlock()
+
+	km.Lock()
+	defer km.Unlock()
+	p.mu.Lock()
+	h, ok := p.hosts[key]
+	p.mu.Unlock()
+	if ok {
 		if h.Spec.Image == image && h.Alive(ctx) {
 			return h, nil
 		}
 		h.Remove(context.WithoutCancel(ctx)) // died (OOM, removed from outside) or rebuilt: start afresh
+		p.mu.Lock()
 		delete(p.hosts, key)
+		p.mu.Unlock()
 	}
 	dir := p.hostDir(key)
 	if err := os.MkdirAll(dir, 0o777); err != nil {
@@ -224,12 +242,39 @@ func (p *Pool) host(ctx context.Context, impl, side, image string, untrusted boo
 	if !ro {
 		reset = append(reset, mount) // /out of a server, /trace of the simulator
 	}
-	h, err := p.env.Engine.StartHost(ctx, p.nw, s, p.agentBin, reset...)
+	h, err := p.env.Engine.StartHost(ctx, nw, s, p.agentBin, reset...)
 	if err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
 	p.hosts[key] = h
+	p.mu.Unlock()
 	return h, nil
+}
+
+// hostWant names a host a cell will need.
+type hostWant struct {
+	side, impl, image string
+	untrusted         bool
+}
+
+// Warm starts, all at once, the hosts of a cell that are not running yet:
+// a cell's first use of an implementation otherwise paid its container
+// starts one after another (each 0.3-1 s, more under load). Errors are
+// left for the Launch that needs the host to report.
+func (l *poolLauncher) Warm(ctx context.Context, wants ...hostWant) {
+	var wg sync.WaitGroup
+	for _, w := range wants {
+		if w.image == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.p.host(ctx, w.impl, w.side, w.image, w.untrusted)
+		}()
+	}
+	wg.Wait()
 }
 
 // cell returns the launcher of one cell on this pool.

@@ -222,6 +222,12 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	}()
 
 	clientImage, serverImage, simImage := env.Images[client.Name], env.Images[server.Name], env.Images["netsim"]
+	if pl, ok := l.(*poolLauncher); ok {
+		pl.Warm(ctx,
+			hostWant{sideServer, server.Name, serverImage, true},
+			hostWant{sideSim, "netsim", simImage, false},
+			hostWant{sideClient, client.Name, clientImage, true})
+	}
 	if c.Protocol == cases.RUDP {
 		if err := l.Prepare(ctx, sideClient, client.Name, clientImage, true); err != nil {
 			return obs, err
