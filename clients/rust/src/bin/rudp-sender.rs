@@ -56,11 +56,12 @@ fn run(host: &str, port: u16, file: Option<&str>, config: &Config) -> io::Result
     let stats = sender::send(&socket, input, config)?;
     interop_rust::debug!(
         config.debug,
-        "done: {} bytes in {} packets ({} sent, {} fast retransmits, {} timeouts), {:?}, srtt {:?}",
+        "done: {} bytes in {} packets ({} sent, {} fast retransmits, {} probes, {} timeouts), {:?}, srtt {:?}",
         stats.bytes,
         stats.packets,
         stats.transmissions,
         stats.fast_retransmits,
+        stats.probes,
         stats.timeouts,
         started.elapsed(),
         stats.srtt
