@@ -78,9 +78,6 @@ class RttEstimatorTest(unittest.TestCase):
         self.assertEqual(rtt.rto, sender.MAX_RTO)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class FakeSocket:
     """Records the seqnos the sender sends."""
@@ -93,14 +90,26 @@ class FakeSocket:
 
 
 class SenderLogicTest(unittest.TestCase):
-    """The sender's reactions to acks and timeouts, without a network."""
+    """The sender's reactions to acks and timers, without a network: a fake
+    socket records what is sent, a fake clock is moved by hand."""
+
+    RTT = 0.010  # the round-trip time of start, the first sample
 
     def sender(self, sack=False, packets=20):
+        """A sender whose start was acked after RTT: packets 1..5 are out."""
         data = b"x" * (rudp.max_payload("data", 100) * packets)
         stream = io.BufferedReader(io.BytesIO(data))
         self.sock = FakeSocket()
-        s = sender.Sender(self.sock, stream, sack, False, 60, first_seqno=0)
+        self.now = 0.0
+        s = sender.Sender(self.sock, stream, sack, False, 60, first_seqno=0, clock=lambda: self.now)
         s.fill_window()
+        self.assertEqual(self.sock.sent, [0])  # start goes alone (RUDP-11)
+        self.now = self.RTT
+        self.ack(s, 1)
+        s.fill_window()
+        if packets >= 5:
+            self.assertEqual(self.sock.sent, [1, 2, 3, 4, 5])
+        self.assertAlmostEqual(s.rtt.srtt, self.RTT)
         return s
 
     def ack(self, s, cum, sacks=None):
@@ -108,20 +117,59 @@ class SenderLogicTest(unittest.TestCase):
         s.on_ack(rudp.parse(rudp.encode_ack(cum, sacks)))
         return self.sock.sent
 
+    def wait(self, s, seconds):
+        """Let ``seconds`` pass, running the timers that fall due."""
+        self.sock.sent.clear()
+        self.now += seconds
+        while s.run_timers(self.now):
+            pass
+        return self.sock.sent
+
     def test_window_of_five(self):  # RUDP-40
         s = self.sender()
-        self.assertEqual(self.sock.sent, [0, 1, 2, 3, 4])
-        self.ack(s, 2)
+        self.ack(s, 3)
         s.fill_window()
-        self.assertEqual(self.sock.sent, [5, 6])  # seqnos below 2 + 5 only
+        self.assertEqual(self.sock.sent, [6, 7])  # seqnos below 3 + 5 only
 
     def test_fast_retransmit_on_third_duplicate(self):  # RUDP-42
         s = self.sender()
-        self.ack(s, 1)
+        self.now += 0.001  # too soon for RACK: only the count can tell
         self.assertEqual(self.ack(s, 1), [])
         self.assertEqual(self.ack(s, 1), [])
         self.assertEqual(self.ack(s, 1), [1])  # the 4th identical ack
         self.assertEqual(self.ack(s, 1), [])  # once, not on every later duplicate
+
+    def test_rack_on_first_duplicate_once_overdue(self):  # RUDP-42, RFC 8985
+        s = self.sender()
+        self.now += 0.002
+        self.assertEqual(self.ack(s, 1), [])  # 1 may still be on its way
+        overdue = self.RTT + max(self.RTT / 4, 0.002)  # SRTT + max(SRTT/4, 2 ms)
+        self.assertAlmostEqual(s.loss_check_at, self.RTT + overdue)
+        self.assertEqual(self.wait(s, overdue - 0.003), [])
+        self.assertEqual(self.wait(s, 0.002), [1])  # one duplicate was enough
+        self.assertLess(s.deadline - self.now, s.rtt.rto + 1e-9)  # the head got a full timeout
+
+    def test_duplicate_long_after_sending_repairs_at_once(self):  # RFC 8985
+        s = self.sender()
+        self.now += 0.1
+        self.assertEqual(self.ack(s, 1), [1])
+
+    def test_tail_loss_probe_once(self):  # RFC 8985 7
+        s = self.sender()
+        self.now += 0.1
+        self.assertEqual(self.ack(s, 1), [1])  # the repair ...
+        self.assertEqual(self.wait(s, 2 * self.RTT - 0.001), [])
+        self.assertEqual(self.wait(s, 0.002), [1])  # ... got no ack in 2 SRTT: probe it
+        self.assertEqual(self.wait(s, 0.05), [])  # once; the timer does the rest
+        self.assertEqual(self.wait(s, s.rtt.rto), [1, 2, 3, 4, 5])
+
+    def test_no_probe_after_the_repair_is_acked(self):
+        s = self.sender()
+        self.now += 0.1
+        self.assertEqual(self.ack(s, 1), [1])
+        self.now += 0.005
+        self.ack(s, 6)
+        self.assertEqual(self.wait(s, 0.05), [])
 
     def test_stale_and_impossible_acks_are_ignored(self):
         s = self.sender()
@@ -130,33 +178,79 @@ class SenderLogicTest(unittest.TestCase):
             self.assertEqual(self.ack(s, cum), [])
         self.assertEqual((s.base, s.dupacks), (3, 0))
 
+    def test_timeout_without_sack_is_go_back_n(self):  # RUDP-41, RUDP-43
+        s = self.sender()
+        self.now += 0.005
+        self.ack(s, 3)
+        s.fill_window()
+        self.assertEqual(self.wait(s, s.rtt.rto), [3, 4, 5, 6, 7])  # never 1 or 2: acked
+
+    def test_backoff_only_when_no_ack_came(self):  # RUDP-41
+        s = self.sender()
+        base_rto = s.rtt.rto
+        self.assertEqual(self.wait(s, base_rto), [1, 2, 3, 4, 5])
+        self.assertEqual(s.rtt.rto, base_rto)  # an ack (start's) came before: no doubling
+        self.wait(s, base_rto)
+        self.assertEqual(s.rtt.rto, 2 * base_rto)  # a silent round: back off
+        for _ in range(3):
+            self.wait(s, s.rtt.rto)
+        self.assertEqual(s.rtt.rto, sender.MAX_RTO)  # the cap
+        self.ack(s, 1)  # a duplicate: the path works again
+        self.wait(s, sender.MAX_RTO)
+        self.assertEqual(s.rtt.rto, base_rto)
+
+    def test_first_timeout_is_500_ms_then_doubles(self):  # RUDP-41
+        s = sender.Sender(FakeSocket(), io.BufferedReader(io.BytesIO(b"abc")), False, False, 60,
+                          first_seqno=0, clock=lambda: 0.0)
+        s.fill_window()
+        self.assertEqual(s.deadline, 0.5)
+        s.on_timeout()  # start was lost: no ack at all
+        self.assertEqual(s.rtt.rto, 1.0)
+
     def test_timeout_resends_window_but_not_sacked(self):  # RUDP-32
         s = self.sender(sack=True)
-        self.ack(s, 0, [2, 3])
-        self.sock.sent.clear()
-        s.on_timeout()
-        self.assertEqual(self.sock.sent, [0, 1, 4])
-        self.assertEqual(s.rtt.rto, 1.0)  # 500 ms doubled
+        self.now += 0.001
+        self.ack(s, 1, [3, 4])
+        self.assertEqual(self.wait(s, s.rtt.rto), [1, 2, 5])
+
+    def test_lone_packet_goes_twice_on_timeout(self):
+        s = self.sender(sack=True)
+        self.now += 0.001
+        self.ack(s, 1, [2, 3, 5])
+        self.assertEqual(self.sock.sent, [1])  # 3 held above: at once (RFC 6675)
+        self.ack(s, 4, [5])  # 1 arrived: 1, 2, 3 delivered, 4 missing, 5 held
+        self.assertEqual(self.wait(s, s.rtt.rto), [4, 4])
 
     def test_sack_holes_resent_when_three_later_are_held(self):  # RFC 6675, RUDP-32
         s = self.sender(sack=True)
-        self.assertEqual(self.ack(s, 0, [2, 3]), [])
-        self.assertEqual(self.ack(s, 0, [2, 3, 4]), [0, 1])  # both have 3 held above
+        self.now += 0.001
+        self.assertEqual(self.ack(s, 1, [3, 4]), [])
+        self.assertEqual(self.ack(s, 1, [3, 4, 5]), [1, 2])  # both have 3 held above
 
-    def test_timeout_without_sack_is_go_back_n(self):
-        s = self.sender()
-        self.ack(s, 2)
-        s.fill_window()
-        self.sock.sent.clear()
-        s.on_timeout()
-        self.assertEqual(self.sock.sent, [2, 3, 4, 5, 6])  # never 0 or 1: acked (RUDP-43)
+    def test_sack_hole_below_one_held_once_overdue(self):  # RACK with SACK, RUDP-32
+        s = self.sender(sack=True)
+        self.now += 0.001
+        self.assertEqual(self.ack(s, 1, [3]), [])
+        self.assertEqual(self.wait(s, 0.05), [1, 2])  # both holes, never the held 3
+
+    def test_plain_acks_with_sack_flag(self):  # RUDP-30: the receiver may not do SACK
+        s = self.sender(sack=True)
+        self.now += 0.001
+        for _ in range(2):
+            self.assertEqual(self.ack(s, 1), [])
+        self.assertEqual(self.ack(s, 1), [1])
 
     def test_end_and_completion(self):  # RUDP-45
-        s = self.sender(packets=2)
+        s = self.sender(packets=4)
         end = s.end_seqno
+        self.assertEqual(end, 3)
         self.assertEqual(self.sock.sent[-1], end)  # all fits in the first window
         self.ack(s, end)
         self.assertLessEqual(s.base, s.end_seqno)  # not done: end itself is not acked
         self.ack(s, end + 1)
         self.assertGreater(s.base, s.end_seqno)  # run() stops here
         self.assertEqual((s.in_flight, s.deadline), ({}, None))  # timer stopped
+
+
+if __name__ == "__main__":
+    unittest.main()
