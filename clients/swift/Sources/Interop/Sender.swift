@@ -5,8 +5,9 @@ import Glibc
 /// acks (RUDP-40..RUDP-46, RUDP-32).
 ///
 /// One thread, no concurrency: the loop sends what the window allows, then
-/// waits for an ack until the next deadline (the retransmission timer, or the
-/// moment a packet becomes overdue for RACK), and reacts.
+/// waits for an ack until the next deadline (the retransmission timer, the
+/// moment a packet becomes overdue for RACK, or the tail loss probe), and
+/// reacts.
 
 /// Where the bytes to send come from: a file, standard input, or a test's array.
 public protocol ByteSource {
@@ -113,6 +114,7 @@ public struct SenderStats: Sendable {
     public var bytes = 0
     public var transmissions = 0
     public var fastRetransmits = 0
+    public var probes = 0
     public var timeouts = 0
     public var srtt: Duration?
 }
@@ -152,6 +154,10 @@ private let duplicateThreshold = 3
 /// How long to wait for an ack when no timer runs.
 private let idleWait: Duration = .milliseconds(200)
 
+/// The shortest wait before a tail loss probe: on a LAN 2·SRTT is well under
+/// a millisecond, less than a busy machine's scheduling hiccups.
+private let minimumProbeWait: Duration = .milliseconds(10)
+
 private typealias Instant = ContinuousClock.Instant
 
 /// A packet sent but not yet cumulatively acked.
@@ -185,6 +191,12 @@ private struct Sender<Source: ByteSource> {
     var rackTimer: Instant?
     /// Whether an ack arrived since the last timeout.
     var heard = false
+    /// When the last ack (any, duplicates too) arrived: the tail loss probe
+    /// waits for silence.
+    var lastAck: Instant = .now
+    /// Whether the head was probed since the cumulative ack last advanced:
+    /// one probe per stall, then the timer takes over.
+    var probed = false
     /// When the cumulative ack last advanced (RUDP-44).
     var lastProgress: Instant = .now
     var stats = SenderStats()
@@ -206,13 +218,17 @@ private struct Sender<Source: ByteSource> {
                 throw SendError.gaveUp(after: config.giveUp, cumulativeAck: cum, packetsAcked: cum - config.firstSeq)
             }
             let now = Instant.now
-            let wake = [timer, rackTimer, lastProgress + config.giveUp].compactMap { $0 }.min() ?? now + idleWait
+            let wake = [timer, rackTimer, probeAt, lastProgress + config.giveUp].compactMap { $0 }.min() ?? now + idleWait
             let wait = max(now.duration(to: wake), .milliseconds(1))
             if let (count, _) = socket.receive(into: &buffer, timeout: wait) {
                 onDatagram(buffer[..<count])
             }
             if let rackTimer, .now >= rackTimer { detectLosses() }
-            if let timer, .now >= timer { onTimeout() }
+            if let timer, .now >= timer {
+                onTimeout()
+            } else if let probeAt, .now >= probeAt {
+                onProbe()
+            }
         }
     }
 
@@ -275,6 +291,7 @@ private struct Sender<Source: ByteSource> {
         // Acks for seqnos never sent are bogus; older than cum, reordered.
         guard ack.seq >= cum && ack.seq <= nextSeq else { return }
         heard = true
+        lastAck = .now
         if ack.seq > cum {
             onProgress(to: ack.seq)
         } else if !inFlight.isEmpty {
@@ -301,6 +318,7 @@ private struct Sender<Source: ByteSource> {
         inFlight.removeFirst(acked.count)
         cum = ack
         duplicates = 0
+        probed = false
         lastProgress = .now
         rto.resetBackoff()
         timer = inFlight.isEmpty ? nil : .now + rto.rto
@@ -350,29 +368,53 @@ private struct Sender<Source: ByteSource> {
         }
     }
 
+    /// When to send a tail loss probe (RFC 8985, section 7, "TLP"): once
+    /// nothing at all has come back for two round trips since the head was
+    /// last sent. With a window of 5 a lost repair, a lost last packet or a
+    /// run of lost acks leaves no later packet to cause the duplicate acks
+    /// that RACK needs, and the timer's 200 ms floor (RUDP-41) is a hundred
+    /// round trips on a LAN. Resending the head then restarts the ack clock:
+    /// its ack, or the duplicate ack it causes, tells what is missing. Not
+    /// before the first RTT sample, and once per stall (see `probed`). The
+    /// idea is the reference's probe timer and clients/java's probeAt.
+    var probeAt: Instant? {
+        guard !probed, let head = inFlight.first, let srtt = rto.srtt else { return nil }
+        return max(head.sentAt, lastAck) + max(srtt * 2, minimumProbeWait)
+    }
+
+    /// The tail loss probe is due: resend the head once. It counts as a
+    /// repair (a recovery episode starts if none runs), and, as any
+    /// retransmission of the head, restarts the retransmission timer.
+    mutating func onProbe() {
+        guard !inFlight.isEmpty else { return }
+        probed = true
+        stats.probes += 1
+        if recovery == nil { enterRecovery() }
+        retransmit(0, why: "tail loss probe")
+    }
+
     /// The retransmission timer fired (RUDP-41). A whole RTO without progress
     /// says nothing is known to have arrived, so, as TCP does after a timeout
-    /// (RFC 6675, 5.1), resend every unacked packet the receiver is not known
-    /// to hold: without SACK the whole window, as the course's Go-Back-N
-    /// sender does. Only packets out for about an RTO, as the head is, are
-    /// due (one round trip less, so that those sent just after the timer was
-    /// armed count too); one sent later may still be acked in time.
+    /// (RFC 5681 3.1, RFC 6675 5.1), resend every unacked packet the receiver
+    /// is not known to hold (RUDP-32): without SACK the whole window, as the
+    /// course's Go-Back-N sender does. With the window stuck behind a lost
+    /// repair, resending the head alone would need both it and its ack to get
+    /// through, and under heavy loss would wait out timer after timer
+    /// (spec/rudp.md, "The reference ... follows the rules above", item 3).
     mutating func onTimeout() {
         timer = nil
         guard !inFlight.isEmpty else { return }
         stats.timeouts += 1
-        let due = rto.rto - (rto.srtt ?? .zero)
         // RFC 6298 (5.5) doubles the RTO, but only while the path is silent:
         // acks (even duplicates) since the last timeout mean the losses are
         // random, not an outage, and doubling would stretch every later wait.
         if heard { rto.resetBackoff() } else { rto.backOff() }
         heard = false
         duplicates = 0
+        // The resent window may stall again: allow one more probe.
+        probed = false
         enterRecovery()
-        let now = Instant.now
-        let resend = inFlight.indices.filter { i in
-            !inFlight[i].sacked && (i == 0 || inFlight[i].sentAt.duration(to: now) >= due)
-        }
+        let resend = inFlight.indices.filter { !inFlight[$0].sacked }
         for i in resend { retransmit(i, why: "timeout") }
         if resend.count == 1 {
             // A lone packet (a last hole, or the last packet) goes twice: its
