@@ -194,8 +194,8 @@ private struct Sender<Source: ByteSource> {
     /// When the last ack (any, duplicates too) arrived: the tail loss probe
     /// waits for silence.
     var lastAck: Instant = .now
-    /// Whether the head was probed since the cumulative ack last advanced:
-    /// one probe per stall, then the timer takes over.
+    /// Whether the head was probed since the cumulative ack last advanced or
+    /// the timer last fired: one probe per stall, then the timer takes over.
     var probed = false
     /// When the cumulative ack last advanced (RUDP-44).
     var lastProgress: Instant = .now
