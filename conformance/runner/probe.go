@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -97,24 +96,11 @@ func (env *Env) runProbe(ctx context.Context, c cases.Cell, dir string, client, 
 	if !ok {
 		return obs, fmt.Errorf("the runner has no setup for probe %q", p.Name)
 	}
-	for _, d := range []string{"in", "out", "trace"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o777); err != nil {
-			return obs, err
-		}
-		os.Chmod(filepath.Join(dir, d), 0o777)
-	}
-	cleanupCtx := context.WithoutCancel(ctx)
-	var l launcher
-	if env.Pool != nil {
-		l = env.Pool.cell(dir)
-	} else if l, err = env.newCellLauncher(ctx, c.ID(), dir); err != nil {
+	l, err := env.openCell(ctx, c, dir)
+	if err != nil {
 		return obs, err
 	}
-	defer func() {
-		if cerr := l.Close(cleanupCtx); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
+	defer closeCell(context.WithoutCancel(ctx), l, &err)
 	clientImage, serverImage, simImage := env.Images[client.Name], env.Images[server.Name], env.Images["netsim"]
 	port := c.Port()
 	// The reference's flags may come anywhere on its command line, so the

@@ -188,38 +188,11 @@ func unsupported(c cases.Cell, client, server registry.Impl) (bool, string) {
 // did wrong is in the observation.
 func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, server registry.Impl) (obs *judge.Observation, err error) {
 	obs = &judge.Observation{Cell: c, ClientImpl: client, ServerImpl: server, Dir: dir}
-	for _, d := range []string{"in", "out", "trace"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o777); err != nil {
-			return obs, err
-		}
-		// The programs run as uid 65534 and must be able to write /out.
-		os.Chmod(filepath.Join(dir, d), 0o777)
-	}
-	// Cleanup runs on a context of its own: the cell's may be cancelled.
-	cleanupCtx := context.WithoutCancel(ctx)
-	var l launcher
-	if env.Pool != nil {
-		l = env.Pool.cell(dir)
-	} else if l, err = env.newCellLauncher(ctx, c.ID(), dir); err != nil {
+	l, err := env.openCell(ctx, c, dir)
+	if err != nil {
 		return obs, err
 	}
-	defer func() {
-		if cerr := l.Close(cleanupCtx); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	// Before Close (defers run last first): a container removed from
-	// outside mid-cell makes whatever the programs did meaningless, and it
-	// is the machine's fault, not theirs (an infrastructure error).
-	defer func() {
-		if gone := l.Gone(cleanupCtx); len(gone) > 0 {
-			cause := "removed from outside the suite"
-			if err != nil {
-				cause += " (" + err.Error() + ")"
-			}
-			err = fmt.Errorf("%w: %s disappeared in the middle of the cell: %s", containers.ErrHostGone, strings.Join(gone, " and "), cause)
-		}
-	}()
+	defer closeCell(context.WithoutCancel(ctx), l, &err)
 
 	clientImage, serverImage, simImage := env.Images[client.Name], env.Images[server.Name], env.Images["netsim"]
 	if pl, ok := l.(*poolLauncher); ok {
@@ -381,6 +354,40 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	env.collect(ctx, cli, obs.Client, cliStart, dir, "client")
 	env.collect(ctx, srv, obs.Server, t0, dir, "server")
 	return obs, nil
+}
+
+// openCell makes a cell's folders and its launcher: the pool's, or one
+// with containers of the cell's own. The caller defers closeCell.
+func (env *Env) openCell(ctx context.Context, c cases.Cell, dir string) (launcher, error) {
+	for _, d := range []string{"in", "out", "trace"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o777); err != nil {
+			return nil, err
+		}
+		// The programs run as uid 65534 and must be able to write /out.
+		os.Chmod(filepath.Join(dir, d), 0o777)
+	}
+	if env.Pool != nil {
+		return env.Pool.cell(dir), nil
+	}
+	return env.newCellLauncher(ctx, c.ID(), dir)
+}
+
+// closeCell ends a cell's launcher, on a context that is not cancelled
+// (the cell's may be). First, a container removed from outside mid-cell
+// makes whatever the programs did meaningless, and it is the machine's
+// fault, not theirs: *err becomes an infrastructure error. Then a
+// failure to clean up is the cell's error if it has none.
+func closeCell(ctx context.Context, l launcher, err *error) {
+	if gone := l.Gone(ctx); len(gone) > 0 {
+		cause := "removed from outside the suite"
+		if *err != nil {
+			cause += " (" + (*err).Error() + ")"
+		}
+		*err = fmt.Errorf("%w: %s disappeared in the middle of the cell: %s", containers.ErrHostGone, strings.Join(gone, " and "), cause)
+	}
+	if cerr := l.Close(ctx); cerr != nil && *err == nil {
+		*err = cerr
+	}
 }
 
 // serverExitGrace is how long after its client a Hello server that exits
