@@ -141,6 +141,12 @@ var _ = SynchronizedAfterSuite(func(ctx SpecContext) {
 	if nc, nn, err := eng.RemoveRun(ctx); err != nil || nc > 0 {
 		fmt.Fprintf(os.Stderr, "end of run: removed %d containers, %d networks (%v)\n", nc, nn, err)
 	}
+	// Sweep again: a killed run's last container creations can reach the
+	// engine after this run's first sweep (seen: 14 containers created 12 s
+	// after the kill -9, on a loaded engine).
+	if nc, nn, err := eng.Sweep(ctx); err == nil && nc+nn > 0 {
+		fmt.Fprintf(os.Stderr, "end of run: removed %d containers and %d networks left by an earlier run that was killed\n", nc, nn)
+	}
 	if alive, err := eng.OtherRunsAlive(ctx); err == nil && !alive {
 		var tags []string
 		for _, t := range built.Images {
