@@ -276,19 +276,8 @@ func (env *Env) runProbe(ctx context.Context, c cases.Cell, dir string, client, 
 	if srv != nil {
 		// A server that serves one client exits right after it: give it a
 		// second before noting that it still runs (HELLO-13).
-		obs.ServerStillRunning = srv.Running(ctx)
-		for wait := time.Now().Add(time.Second); obs.ServerStillRunning && time.Now().Before(wait); {
-			time.Sleep(100 * time.Millisecond)
-			obs.ServerStillRunning = srv.Running(ctx)
-		}
-		srvEx, err := srv.Stop(ctx, time.Second)
-		if err != nil {
+		if err := stopServer(ctx, srv, obs, time.Now().Add(time.Second)); err != nil {
 			return obs, err
-		}
-		if !obs.ServerStillRunning {
-			sc := srvEx.Code
-			obs.Server.ExitCode = &sc
-			obs.Server.OOMKilled = srvEx.OOMKilled
 		}
 		env.collect(ctx, srv, obs.Server, t0, dir, "server")
 	}

@@ -337,23 +337,37 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	// always before the client has: give it serverExitGrace from the
 	// client's exit before noting that it still runs (HELLO-13). Sampled at
 	// least once after the simulator stopped.
+	until := time.Now()
+	if c.Protocol == cases.Hello {
+		until = cliEnd.Add(serverExitGrace)
+	}
+	if err := stopServer(ctx, srv, obs, until); err != nil {
+		return obs, err
+	}
+	env.collect(ctx, cli, obs.Client, cliStart, dir, "client")
+	env.collect(ctx, srv, obs.Server, t0, dir, "server")
+	return obs, nil
+}
+
+// stopServer notes whether the server still runs at until (one that
+// exits by itself before then is noted, HELLO-13), then stops it and
+// records its exit status if it had ended on its own.
+func stopServer(ctx context.Context, srv program, obs *judge.Observation, until time.Time) error {
 	obs.ServerStillRunning = srv.Running(ctx)
-	for wait := cliEnd.Add(serverExitGrace); obs.ServerStillRunning && c.Protocol == cases.Hello && time.Now().Before(wait); {
-		time.Sleep(min(100*time.Millisecond, time.Until(wait)))
+	for obs.ServerStillRunning && time.Now().Before(until) {
+		time.Sleep(min(100*time.Millisecond, time.Until(until)))
 		obs.ServerStillRunning = srv.Running(ctx)
 	}
 	srvEx, err := srv.Stop(ctx, time.Second)
 	if err != nil {
-		return obs, err
+		return err
 	}
 	if !obs.ServerStillRunning {
 		sc := srvEx.Code
 		obs.Server.ExitCode = &sc
 		obs.Server.OOMKilled = srvEx.OOMKilled
 	}
-	env.collect(ctx, cli, obs.Client, cliStart, dir, "client")
-	env.collect(ctx, srv, obs.Server, t0, dir, "server")
-	return obs, nil
+	return nil
 }
 
 // openCell makes a cell's folders and its launcher: the pool's, or one
