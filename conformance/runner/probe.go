@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"time"
@@ -155,17 +154,9 @@ func (env *Env) runProbe(ctx context.Context, c cases.Cell, dir string, client, 
 	// 2. The relay, recording both directions.
 	simCmd := append([]string{netsimBinary, "-listen", ":" + strconv.Itoa(simPort), "-upstream", l.Address(sideServer) + ":" + strconv.Itoa(port),
 		"-scenario", setup.scenario, "-seed", strconv.FormatInt(c.Seed, 10), "-trace", traceDir + "/" + traceName, "-tcp"}, setup.simArgs...)
-	obs.Simulator = &results.Program{Impl: "netsim", Role: "simulator", Image: simImage, Command: simCmd}
-	simStart := time.Now()
-	sim, err := l.Launch(ctx, sideSim, "netsim", simImage, simCmd, false)
+	sim, simStart, err := env.startSim(ctx, l, obs, dir, simImage, simCmd, "tcp")
 	if err != nil {
 		return obs, err
-	}
-	obs.SimIP = l.IP(sideSim)
-	obs.TracePath = filepath.Join(l.Dir(sideSim), traceName)
-	if err := sim.WaitListening(ctx, "tcp", simPort, 10*time.Second, nil); err != nil {
-		env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
-		return obs, fmt.Errorf("network simulator did not start: %w\n%s", err, obs.Simulator.Stderr)
 	}
 
 	cliRole := client.Manifest.Roles[registry.HelloClient]
@@ -265,13 +256,8 @@ func (env *Env) runProbe(ctx context.Context, c cases.Cell, dir string, client, 
 		obs.SilentClients.ExitCode = &code
 		env.collect(ctx, silent, obs.SilentClients, silentStart, dir, "silent-clients")
 	}
-	simEx, err := sim.Stop(ctx, 3*time.Second)
-	if err != nil {
+	if err := env.stopSim(ctx, sim, obs, simStart, dir); err != nil {
 		return obs, err
-	}
-	env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
-	if simEx.Code != 0 {
-		return obs, fmt.Errorf("network simulator exited with code %d: %s", simEx.Code, lastLines(obs.Simulator.Stderr, 5))
 	}
 	if srv != nil {
 		// A server that serves one client exits right after it: give it a

@@ -272,17 +272,9 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	if c.Protocol == cases.Hello {
 		simCmd = append(simCmd, "-tcp")
 	}
-	obs.Simulator = &results.Program{Impl: "netsim", Role: "simulator", Image: simImage, Command: simCmd}
-	simStart := time.Now()
-	sim, err := l.Launch(ctx, sideSim, "netsim", simImage, simCmd, false)
+	sim, simStart, err := env.startSim(ctx, l, obs, dir, simImage, simCmd, proto)
 	if err != nil {
 		return obs, err
-	}
-	obs.SimIP = l.IP(sideSim)
-	obs.TracePath = filepath.Join(l.Dir(sideSim), traceName)
-	if err := sim.WaitListening(ctx, proto, simPort, 10*time.Second, nil); err != nil {
-		env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
-		return obs, fmt.Errorf("network simulator did not start: %w\n%s", err, obs.Simulator.Stderr)
 	}
 
 	// 3. Client / sender, against the simulator.
@@ -325,13 +317,8 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	simEx, err := sim.Stop(ctx, 3*time.Second)
-	if err != nil {
+	if err := env.stopSim(ctx, sim, obs, simStart, dir); err != nil {
 		return obs, err
-	}
-	env.collect(ctx, sim, obs.Simulator, simStart, dir, "simulator")
-	if simEx.Code != 0 {
-		return obs, fmt.Errorf("network simulator exited with code %d: %s", simEx.Code, lastLines(obs.Simulator.Stderr, 5))
 	}
 	// A Hello server that serves one client exits right after it, but not
 	// always before the client has: give it serverExitGrace from the
@@ -347,6 +334,39 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	env.collect(ctx, cli, obs.Client, cliStart, dir, "client")
 	env.collect(ctx, srv, obs.Server, t0, dir, "server")
 	return obs, nil
+}
+
+// startSim starts a cell's network simulator (cmd, listening on simPort
+// for proto) and waits until it listens, recording it in obs. A simulator
+// that does not start is the suite's failure, not the programs'.
+func (env *Env) startSim(ctx context.Context, l launcher, obs *judge.Observation, dir, image string, cmd []string, proto string) (program, time.Time, error) {
+	obs.Simulator = &results.Program{Impl: "netsim", Role: "simulator", Image: image, Command: cmd}
+	start := time.Now()
+	sim, err := l.Launch(ctx, sideSim, "netsim", image, cmd, false)
+	if err != nil {
+		return nil, start, err
+	}
+	obs.SimIP = l.IP(sideSim)
+	obs.TracePath = filepath.Join(l.Dir(sideSim), traceName)
+	if err := sim.WaitListening(ctx, proto, simPort, 10*time.Second, nil); err != nil {
+		env.collect(ctx, sim, obs.Simulator, start, dir, "simulator")
+		return nil, start, fmt.Errorf("network simulator did not start: %w\n%s", err, obs.Simulator.Stderr)
+	}
+	return sim, start, nil
+}
+
+// stopSim stops the simulator, which writes its trace's footer on the
+// way out, and records its output; a non-zero exit is the suite's failure.
+func (env *Env) stopSim(ctx context.Context, sim program, obs *judge.Observation, start time.Time, dir string) error {
+	ex, err := sim.Stop(ctx, 3*time.Second)
+	if err != nil {
+		return err
+	}
+	env.collect(ctx, sim, obs.Simulator, start, dir, "simulator")
+	if ex.Code != 0 {
+		return fmt.Errorf("network simulator exited with code %d: %s", ex.Code, lastLines(obs.Simulator.Stderr, 5))
+	}
+	return nil
 }
 
 // stopServer notes whether the server still runs at until (one that
