@@ -14,19 +14,7 @@
 
 #include "hello.h"
 #include "util.h"
-
-static int failures, checks;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-    checks++;
-    if (!ok) {
-        failures++;
-        fprintf(stderr, "tests/test_hello.c:%d: FAILED: %s\n", line, what);
-    }
-}
+#include "check.h"
 
 static void test_challenge_n(const char *msg, size_t len, const char *want)
 {

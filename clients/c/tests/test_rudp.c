@@ -10,19 +10,7 @@
 #include <string.h>
 
 #include "rudp.h"
-
-static int failures, checks;
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-
-static void check(int ok, const char *what, const char *file, int line)
-{
-    checks++;
-    if (!ok) {
-        failures++;
-        fprintf(stderr, "%s:%d: FAILED: %s\n", file, line, what);
-    }
-}
+#include "check.h"
 
 /* Parse a C string; returns the error text (NULL = valid). */
 static const char *parse_text(const char *text, struct rudp_packet *p)

@@ -12,19 +12,7 @@
 
 #include "rudp.h"
 #include "window.h"
-
-static int failures, checks;
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-
-static void check(int ok, const char *what, const char *file, int line)
-{
-    checks++;
-    if (!ok) {
-        failures++;
-        fprintf(stderr, "%s:%d: FAILED: %s\n", file, line, what);
-    }
-}
+#include "check.h"
 
 /* ---- a fake wire: records the seqnos the window sends ---- */
 
