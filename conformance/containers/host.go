@@ -37,6 +37,10 @@ type Host struct {
 	// a count above it means a program of this cell was OOM-killed.
 	oomBase  int64
 	oomKnown bool
+	// cpuBase is the container's CPU time after the last reset: the
+	// time used since is the cell's (CPUSinceReset).
+	cpuBase  time.Duration
+	cpuKnown bool
 	initPID  int          // the agent's pid on the Docker host (0: unknown)
 	agent    *agentClient // nil: programs start with docker exec
 }
@@ -87,8 +91,25 @@ func (h *Host) Reset(ctx context.Context) error {
 	if err := h.agentReset(ctx, append([]string{"/tmp"}, h.resetDirs...)...); err != nil {
 		return err
 	}
-	h.oomBase, h.oomKnown = h.oomKills(ctx)
+	pid := h.agentPID(ctx)
+	h.oomBase, h.oomKnown = oomKillCount(pid)
+	h.cpuBase, h.cpuKnown = cpuUsage(pid)
 	return nil
+}
+
+// CPUSinceReset is the CPU time every process of the host used since its
+// last reset: a cell's programs, their children, and the agent's work
+// for them (a few milliseconds). ok is false when the kernel's counter
+// cannot be read (a remote engine).
+func (h *Host) CPUSinceReset(ctx context.Context) (time.Duration, bool) {
+	if !h.cpuKnown {
+		return 0, false
+	}
+	now, ok := cpuUsage(h.agentPID(ctx))
+	if !ok || now < h.cpuBase {
+		return 0, false
+	}
+	return now - h.cpuBase, true
 }
 
 // KillAll stops every program in the host and keeps the files (the

@@ -46,6 +46,10 @@ type Program struct {
 	StdoutBytes int64 `json:"stdout_bytes"`
 	StderrBytes int64 `json:"stderr_bytes"`
 	DurationMS  int64 `json:"duration_ms"`
+	// CPUMS is the CPU time used in the program's container during the
+	// cell (with a probe's extra clients, theirs too); absent when the
+	// kernel's counter could not be read.
+	CPUMS int64 `json:"cpu_ms,omitempty"`
 }
 
 // Finding is one wire-checker property (spec/trace.md).

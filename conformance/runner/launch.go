@@ -46,6 +46,9 @@ type launcher interface {
 	// Gone names the cell's containers that were removed from outside
 	// the suite while it ran (an infrastructure fault, never blamed).
 	Gone(ctx context.Context) []string
+	// CPU is the CPU time the side's container used during the cell;
+	// ok is false when it is not known.
+	CPU(ctx context.Context, side string) (d time.Duration, ok bool)
 	// Close stops whatever is left and releases the cell's resources.
 	Close(ctx context.Context) error
 }
@@ -133,6 +136,10 @@ func (l *cellLauncher) Gone(ctx context.Context) []string {
 	sort.Strings(gone)
 	return gone
 }
+
+// CPU is not measured for containers of a cell's own: they are gone, and
+// their cgroups with them, by the time the cell is judged.
+func (l *cellLauncher) CPU(context.Context, string) (time.Duration, bool) { return 0, false }
 
 func (l *cellLauncher) Close(ctx context.Context) error {
 	var first error
@@ -360,6 +367,13 @@ func (l *poolLauncher) Gone(ctx context.Context) []string {
 	}
 	sort.Strings(gone)
 	return gone
+}
+
+func (l *poolLauncher) CPU(ctx context.Context, side string) (time.Duration, bool) {
+	if h := l.hosts[side]; h != nil {
+		return h.CPUSinceReset(ctx)
+	}
+	return 0, false
 }
 
 func (l *poolLauncher) Close(ctx context.Context) error {

@@ -99,7 +99,7 @@ func (env *Env) runProbe(ctx context.Context, c cases.Cell, dir string, client, 
 	if err != nil {
 		return obs, err
 	}
-	defer closeCell(context.WithoutCancel(ctx), l, &err)
+	defer closeCell(context.WithoutCancel(ctx), l, obs, &err)
 	clientImage, serverImage, simImage := env.Images[client.Name], env.Images[server.Name], env.Images["netsim"]
 	port := c.Port()
 	// The reference's flags may come anywhere on its command line, so the

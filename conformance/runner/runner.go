@@ -192,7 +192,7 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 	if err != nil {
 		return obs, err
 	}
-	defer closeCell(context.WithoutCancel(ctx), l, &err)
+	defer closeCell(context.WithoutCancel(ctx), l, obs, &err)
 
 	clientImage, serverImage, simImage := env.Images[client.Name], env.Images[server.Name], env.Images["netsim"]
 	if pl, ok := l.(*poolLauncher); ok {
@@ -410,8 +410,17 @@ func (env *Env) openCell(ctx context.Context, c cases.Cell, dir string) (launche
 // (the cell's may be). First, a container removed from outside mid-cell
 // makes whatever the programs did meaningless, and it is the machine's
 // fault, not theirs: *err becomes an infrastructure error. Then a
-// failure to clean up is the cell's error if it has none.
-func closeCell(ctx context.Context, l launcher, err *error) {
+// failure to clean up is the cell's error if it has none. Last, each
+// side's CPU time is noted on its program: what the benchmark adds up
+// to tell how much of the machine a matrix needs.
+func closeCell(ctx context.Context, l launcher, obs *judge.Observation, err *error) {
+	defer func() {
+		for side, p := range map[string]*results.Program{sideClient: obs.Client, sideServer: obs.Server, sideSim: obs.Simulator} {
+			if d, ok := l.CPU(ctx, side); ok && p != nil {
+				p.CPUMS = max(d.Milliseconds(), 1) // 0 would read as "not measured"
+			}
+		}
+	}()
 	if gone := l.Gone(ctx); len(gone) > 0 {
 		cause := "removed from outside the suite"
 		if *err != nil {

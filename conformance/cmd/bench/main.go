@@ -40,6 +40,7 @@ func main() {
 
 	dir := *existing
 	var wall time.Duration
+	var machine *machineUse
 	if dir == "" {
 		var err error
 		dir, err = os.MkdirTemp("", "interop-bench-")
@@ -57,8 +58,12 @@ func main() {
 		cmd.Env = env
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		start := time.Now()
+		before, statErr := readMachineCPU()
 		runErr := cmd.Run()
 		wall = time.Since(start)
+		if after, err := readMachineCPU(); err == nil && statErr == nil {
+			machine = after.since(before)
+		}
 		if runErr != nil {
 			fmt.Fprintf(os.Stderr, "bench: the run reported unexpected results (%v); timing it anyway\n", runErr)
 		}
@@ -74,6 +79,7 @@ func main() {
 		return
 	}
 	report(run, wall, *procs)
+	cpuReport(run, machine)
 }
 
 // senderTable prints, per sender, its loss-10 1 MiB transfer time against
