@@ -36,6 +36,7 @@ func main() {
 	existing := flag.String("results", "", "analyse this results folder instead of running")
 	senders := flag.Bool("senders", false, "run and print the sender speed table (loss-10, 1 MiB, against the reference receiver)")
 	seeds := flag.Int("seeds", 5, "with -senders: seeds per sender")
+	timeout := flag.Duration("timeout", 4*time.Hour, "Ginkgo's suite timeout (its default of 1 h would cut a full matrix short)")
 	flag.Parse()
 
 	dir := *existing
@@ -47,11 +48,11 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		args := []string{"tool", "ginkgo", "-p", fmt.Sprintf("--procs=%d", *procs)}
+		args := []string{"tool", "ginkgo", "-p", fmt.Sprintf("--procs=%d", *procs), "--timeout=" + timeout.String()}
 		env := append(os.Environ(), "INTEROP_DEPTH="+*depth, "INTEROP_RESULTS="+dir, "INTEROP_EXECUTOR="+*executor, "TESTCONTAINERS_RYUK_DISABLED=true")
 		if *senders {
 			// One cell at a time: senders must not compete for the CPU.
-			args = []string{"tool", "ginkgo", "--procs=1", "--label-filter=proto:rudp && server:reference && net:loss-10 && !feature:sack"}
+			args = []string{"tool", "ginkgo", "--procs=1", "--timeout=" + timeout.String(), "--label-filter=proto:rudp && server:reference && net:loss-10 && !feature:sack"}
 			env = append(env, "INTEROP_DEPTH=standard", "INTEROP_SCENARIOS=loss-10", fmt.Sprintf("INTEROP_SEEDS=%d", *seeds))
 		}
 		cmd := exec.Command("go", append(args, "./conformance")...)
