@@ -1,14 +1,11 @@
 package containers
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -347,6 +344,8 @@ func (c *Container) pid(ctx context.Context) int {
 func waitListening(ctx context.Context, proto string, port int, timeout time.Duration, logRE *regexp.Regexp,
 	state func() (pid int, running bool, exitCode int, err error), logs func(context.Context) (Output, Output, error)) error {
 	deadline := time.Now().Add(timeout)
+	probe := newPortProbe(proto, port)
+	defer probe.close()
 	for {
 		pid, running, code, err := state()
 		if err != nil {
@@ -361,7 +360,7 @@ func waitListening(ctx context.Context, proto string, port int, timeout time.Dur
 				return nil
 			}
 		} else {
-			bound, known := portBound(pid, proto, port)
+			bound, known := probe.bound(pid)
 			if bound {
 				return nil
 			}
@@ -379,38 +378,11 @@ func waitListening(ctx context.Context, proto string, port int, timeout time.Dur
 			return fmt.Errorf("%w on %s port %d within %s", ErrNotListening, proto, port, timeout)
 		}
 		select {
-		case <-time.After(25 * time.Millisecond):
+		case <-time.After(probe.interval()):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-}
-
-// portBound reads /proc/<pid>/net/{tcp,tcp6} or {udp,udp6}. known is false
-// when the tables cannot be read at all.
-func portBound(pid int, proto string, port int) (bound, known bool) {
-	hexPort := fmt.Sprintf(":%04X", port)
-	for _, table := range []string{proto, proto + "6"} {
-		f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/net/" + table)
-		if err != nil {
-			continue
-		}
-		known = true
-		sc := bufio.NewScanner(f)
-		sc.Scan() // header
-		for sc.Scan() {
-			fields := strings.Fields(sc.Text())
-			if len(fields) < 4 || !strings.HasSuffix(fields[1], hexPort) {
-				continue
-			}
-			if proto == "udp" || fields[3] == "0A" { // 0A = TCP_LISTEN
-				f.Close()
-				return true, true
-			}
-		}
-		f.Close()
-	}
-	return false, known
 }
 
 // CopyOut streams a file out of a container (used for files not on a bind mount).
