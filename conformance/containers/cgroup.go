@@ -87,3 +87,10 @@ func cpuUsage(pid int) (time.Duration, bool) {
 	ns, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 	return time.Duration(ns), err == nil
 }
+
+// forkRefusals returns how many times so far the kernel refused a new
+// process (fork, clone) in process pid's cgroup because the container
+// was at its process limit: pids.events' "max" count, v1 and v2.
+func forkRefusals(pid int) (int64, bool) {
+	return cgroupValue(cgroupFile(pid, "pids", "pids.events", "pids.events"), "max")
+}

@@ -59,3 +59,32 @@ func TestCPUUsageOfThisProcess(t *testing.T) {
 		t.Fatalf("CPU counter did not grow while burning CPU: %v then %v (%d loops)", before, after, x)
 	}
 }
+
+func TestForkRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name, cgroup, file, content string
+		want                        int64
+		ok                          bool
+	}{
+		{"v1", "6:pids:/docker/abc\n4:memory:/docker/abc\n", "pids/docker/abc/pids.events", "max 59\n", 59, true},
+		{"v2", "0::/system.slice/docker-abc.scope\n", "system.slice/docker-abc.scope/pids.events", "max 0\n", 0, true},
+		{"no pids cgroup", "4:memory:/docker/abc\n", "", "", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			procRoot, cgroupRoot = filepath.Join(root, "proc"), filepath.Join(root, "cgroup")
+			defer func() { procRoot, cgroupRoot = "/proc", "/sys/fs/cgroup" }()
+			os.MkdirAll(filepath.Join(procRoot, "42"), 0o755)
+			os.WriteFile(filepath.Join(procRoot, "42", "cgroup"), []byte(tc.cgroup), 0o644)
+			if tc.file != "" {
+				p := filepath.Join(cgroupRoot, tc.file)
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				os.WriteFile(p, []byte(tc.content), 0o644)
+			}
+			n, ok := forkRefusals(42)
+			if n != tc.want || ok != tc.ok {
+				t.Fatalf("forkRefusals = %d, %v; want %d, %v", n, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}

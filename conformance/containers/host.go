@@ -41,8 +41,12 @@ type Host struct {
 	// time used since is the cell's (CPUSinceReset).
 	cpuBase  time.Duration
 	cpuKnown bool
-	initPID  int          // the agent's pid on the Docker host (0: unknown)
-	agent    *agentClient // nil: programs start with docker exec
+	// forkBase is the container's count of refused forks (process
+	// limit) after the last reset.
+	forkBase  int64
+	forkKnown bool
+	initPID   int          // the agent's pid on the Docker host (0: unknown)
+	agent     *agentClient // nil: programs start with docker exec
 }
 
 // agentStartup bounds how long a new host's agent may take to listen.
@@ -94,7 +98,23 @@ func (h *Host) Reset(ctx context.Context) error {
 	pid := h.agentPID(ctx)
 	h.oomBase, h.oomKnown = oomKillCount(pid)
 	h.cpuBase, h.cpuKnown = cpuUsage(pid)
+	h.forkBase, h.forkKnown = forkRefusals(pid)
 	return nil
+}
+
+// ForkRefusalsSinceReset is how many times since the last reset the
+// kernel refused a process of the host a new process because the host
+// was at its process limit (MANIFEST-16): what turns "did not finish"
+// into "hit its process limit" for a student.
+func (h *Host) ForkRefusalsSinceReset(ctx context.Context) int64 {
+	if !h.forkKnown {
+		return 0
+	}
+	n, ok := forkRefusals(h.agentPID(ctx))
+	if !ok || n < h.forkBase {
+		return 0
+	}
+	return n - h.forkBase
 }
 
 // CPUSinceReset is the CPU time every process of the host used since its

@@ -402,6 +402,9 @@ func tails(p *results.Program) string {
 		code = fmt.Sprintf("exit code %d", *p.ExitCode)
 	}
 	fmt.Fprintf(&b, "%s %s (%s)", p.Impl, p.Role, code)
+	if p.ForkRefusals > 0 {
+		fmt.Fprintf(&b, "; it hit its process limit: the kernel refused it %d new processes (MANIFEST-16)", p.ForkRefusals)
+	}
 	for _, s := range []struct{ name, text string }{{"stdout", p.Stdout}, {"stderr", p.Stderr}} {
 		t := lastN(s.text, Tail)
 		if t == "" {

@@ -204,3 +204,18 @@ func TestSenderExitsZeroWithoutTransfer(t *testing.T) {
 		t.Fatalf("%s blamed on %q: %s", r.Verdict, r.Blame, r.Reason)
 	}
 }
+
+// A program that hit its process limit says so in every reason that
+// describes it (MANIFEST-16): "did not finish" alone hides the cause.
+func TestTailsNameTheProcessLimit(t *testing.T) {
+	code := 143
+	p := &results.Program{Impl: "bomb", Role: "hello-client", ExitCode: &code, ForkRefusals: 59, Stderr: "fork failed\n"}
+	got := tails(p)
+	if !strings.Contains(got, "it hit its process limit: the kernel refused it 59 new processes (MANIFEST-16)") {
+		t.Fatalf("tails does not name the process limit:\n%s", got)
+	}
+	p.ForkRefusals = 0
+	if strings.Contains(tails(p), "process limit") {
+		t.Fatalf("a program with no refused fork is said to have hit the limit:\n%s", tails(p))
+	}
+}

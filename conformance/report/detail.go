@@ -101,6 +101,14 @@ func shellQuote(argv []string) string {
 }
 
 func programStatus(p *results.Program, who string) (string, bool) {
+	status, ok := programExit(p, who)
+	if p.ForkRefusals > 0 {
+		status += fmt.Sprintf("; hit its process limit (%d new processes refused)", p.ForkRefusals)
+	}
+	return status, ok
+}
+
+func programExit(p *results.Program, who string) (string, bool) {
 	switch {
 	case p.TimedOut:
 		return "killed: did not finish within its time limit", false

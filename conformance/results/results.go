@@ -50,6 +50,10 @@ type Program struct {
 	// cell (with a probe's extra clients, theirs too); absent when the
 	// kernel's counter could not be read.
 	CPUMS int64 `json:"cpu_ms,omitempty"`
+	// ForkRefusals counts the new processes the kernel refused in the
+	// program's container during the cell because it was at its process
+	// limit (MANIFEST-16).
+	ForkRefusals int64 `json:"fork_refusals,omitempty"`
 }
 
 // Finding is one wire-checker property (spec/trace.md).

@@ -49,6 +49,9 @@ type launcher interface {
 	// CPU is the CPU time the side's container used during the cell;
 	// ok is false when it is not known.
 	CPU(ctx context.Context, side string) (d time.Duration, ok bool)
+	// ForkRefusals counts the new processes the kernel refused the
+	// side's container during the cell, at its process limit.
+	ForkRefusals(ctx context.Context, side string) int64
 	// Close stops whatever is left and releases the cell's resources.
 	Close(ctx context.Context) error
 }
@@ -140,6 +143,9 @@ func (l *cellLauncher) Gone(ctx context.Context) []string {
 // CPU is not measured for containers of a cell's own: they are gone, and
 // their cgroups with them, by the time the cell is judged.
 func (l *cellLauncher) CPU(context.Context, string) (time.Duration, bool) { return 0, false }
+
+// ForkRefusals is not counted for containers of a cell's own (see CPU).
+func (l *cellLauncher) ForkRefusals(context.Context, string) int64 { return 0 }
 
 func (l *cellLauncher) Close(ctx context.Context) error {
 	var first error
@@ -374,6 +380,13 @@ func (l *poolLauncher) CPU(ctx context.Context, side string) (time.Duration, boo
 		return h.CPUSinceReset(ctx)
 	}
 	return 0, false
+}
+
+func (l *poolLauncher) ForkRefusals(ctx context.Context, side string) int64 {
+	if h := l.hosts[side]; h != nil {
+		return h.ForkRefusalsSinceReset(ctx)
+	}
+	return 0
 }
 
 func (l *poolLauncher) Close(ctx context.Context) error {

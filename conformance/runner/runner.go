@@ -411,14 +411,19 @@ func (env *Env) openCell(ctx context.Context, c cases.Cell, dir string) (launche
 // makes whatever the programs did meaningless, and it is the machine's
 // fault, not theirs: *err becomes an infrastructure error. Then a
 // failure to clean up is the cell's error if it has none. Last, each
-// side's CPU time is noted on its program: what the benchmark adds up
-// to tell how much of the machine a matrix needs.
+// side's CPU time is noted on its program (what the benchmark adds up
+// to tell how much of the machine a matrix needs), and the forks the
+// kernel refused it at its process limit (named in the cell's reason).
 func closeCell(ctx context.Context, l launcher, obs *judge.Observation, err *error) {
 	defer func() {
 		for side, p := range map[string]*results.Program{sideClient: obs.Client, sideServer: obs.Server, sideSim: obs.Simulator} {
-			if d, ok := l.CPU(ctx, side); ok && p != nil {
+			if p == nil {
+				continue
+			}
+			if d, ok := l.CPU(ctx, side); ok {
 				p.CPUMS = max(d.Milliseconds(), 1) // 0 would read as "not measured"
 			}
+			p.ForkRefusals = l.ForkRefusals(ctx, side)
 		}
 	}()
 	if gone := l.Gone(ctx); len(gone) > 0 {
