@@ -23,16 +23,7 @@ func TestCPUUsage(t *testing.T) {
 		{"no cpu cgroup", "4:memory:/docker/abc\n", "", "", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
-			procRoot, cgroupRoot = filepath.Join(root, "proc"), filepath.Join(root, "cgroup")
-			defer func() { procRoot, cgroupRoot = "/proc", "/sys/fs/cgroup" }()
-			os.MkdirAll(filepath.Join(procRoot, "42"), 0o755)
-			os.WriteFile(filepath.Join(procRoot, "42", "cgroup"), []byte(tc.cgroup), 0o644)
-			if tc.file != "" {
-				p := filepath.Join(cgroupRoot, tc.file)
-				os.MkdirAll(filepath.Dir(p), 0o755)
-				os.WriteFile(p, []byte(tc.content), 0o644)
-			}
+			fakeCgroup(t, tc.cgroup, tc.file, tc.content)
 			d, ok := cpuUsage(42)
 			if d != tc.want || ok != tc.ok {
 				t.Fatalf("cpuUsage = %v, %v; want %v, %v", d, ok, tc.want, tc.ok)
@@ -71,20 +62,28 @@ func TestForkRefusals(t *testing.T) {
 		{"no pids cgroup", "4:memory:/docker/abc\n", "", "", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
-			procRoot, cgroupRoot = filepath.Join(root, "proc"), filepath.Join(root, "cgroup")
-			defer func() { procRoot, cgroupRoot = "/proc", "/sys/fs/cgroup" }()
-			os.MkdirAll(filepath.Join(procRoot, "42"), 0o755)
-			os.WriteFile(filepath.Join(procRoot, "42", "cgroup"), []byte(tc.cgroup), 0o644)
-			if tc.file != "" {
-				p := filepath.Join(cgroupRoot, tc.file)
-				os.MkdirAll(filepath.Dir(p), 0o755)
-				os.WriteFile(p, []byte(tc.content), 0o644)
-			}
+			fakeCgroup(t, tc.cgroup, tc.file, tc.content)
 			n, ok := forkRefusals(42)
 			if n != tc.want || ok != tc.ok {
 				t.Fatalf("forkRefusals = %d, %v; want %d, %v", n, ok, tc.want, tc.ok)
 			}
 		})
+	}
+}
+
+// fakeCgroup makes process 42's cgroup lines and one counter file (path
+// below the cgroup root; "" for none) in a temporary /proc and cgroup
+// tree, for the duration of the test.
+func fakeCgroup(t *testing.T, cgroup, file, content string) {
+	t.Helper()
+	root := t.TempDir()
+	procRoot, cgroupRoot = filepath.Join(root, "proc"), filepath.Join(root, "cgroup")
+	t.Cleanup(func() { procRoot, cgroupRoot = "/proc", "/sys/fs/cgroup" })
+	os.MkdirAll(filepath.Join(procRoot, "42"), 0o755)
+	os.WriteFile(filepath.Join(procRoot, "42", "cgroup"), []byte(cgroup), 0o644)
+	if file != "" {
+		p := filepath.Join(cgroupRoot, file)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(content), 0o644)
 	}
 }

@@ -1,8 +1,6 @@
 package containers
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -23,16 +21,7 @@ func TestOOMKillCount(t *testing.T) {
 		{"no memory cgroup", "1:cpu:/docker/abc\n", "", "", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
-			procRoot, cgroupRoot = filepath.Join(root, "proc"), filepath.Join(root, "cgroup")
-			defer func() { procRoot, cgroupRoot = "/proc", "/sys/fs/cgroup" }()
-			os.MkdirAll(filepath.Join(procRoot, "42"), 0o755)
-			os.WriteFile(filepath.Join(procRoot, "42", "cgroup"), []byte(tc.cgroup), 0o644)
-			if tc.file != "" {
-				p := filepath.Join(cgroupRoot, tc.file)
-				os.MkdirAll(filepath.Dir(p), 0o755)
-				os.WriteFile(p, []byte(tc.content), 0o644)
-			}
+			fakeCgroup(t, tc.cgroup, tc.file, tc.content)
 			n, ok := oomKillCount(42)
 			if n != tc.want || ok != tc.ok {
 				t.Fatalf("oomKillCount = %d, %v; want %d, %v", n, ok, tc.want, tc.ok)
