@@ -195,7 +195,9 @@ func Plan(c Config) ([]registry.Impl, []cases.Cell, error) {
 		}
 		cells = cases.Shard(cells, c.ShardIndex, c.ShardCount, costs)
 	}
-	return impls, cells, nil
+	// Run order, not the report's: cells that run at once should not all
+	// be one implementation's (cases.Spread).
+	return impls, cases.Spread(cells), nil
 }
 
 // LoadCosts reads measured cell times from a previous run's results.json
