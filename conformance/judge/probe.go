@@ -10,6 +10,7 @@ import (
 
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/netsim/trace"
+	"github.com/interop-suite/interop/conformance/registry"
 	"github.com/interop-suite/interop/conformance/results"
 	"github.com/interop-suite/interop/reference/hello"
 )
@@ -193,8 +194,9 @@ func judgeReplyNoNewline(o *Observation, v verdict, p cases.Probe) {
 			c.Client, what, argv(cl.Command), tails(cl))
 		return
 	case cl.TimedOut:
-		v.fail("client", "%s's hello-client hangs waiting for a newline the peer never sends (HELLO-2, HELLO-6): the server replied %q without a newline, its close reached the client %s later, and the client was still running after %s and was killed. "+
-			"End the reply at '\\n', at the close, or after 1 s without new bytes (the idle gap).\ncommand: %s\n%s", c.Client, reply, secs(CloseHeld), secs(GiveUpLenient), argv(cl.Command), tails(cl))
+		startup, declared := clientStartup(o)
+		v.fail("client", "%s's hello-client hangs waiting for a newline the peer never sends (HELLO-2, HELLO-6): the server replied %q without a newline, its close reached the client %s later, and the client was still running after %s%s and was killed. "+
+			"End the reply at '\\n', at the close, or after 1 s without new bytes (the idle gap).\ncommand: %s\n%s", c.Client, reply, secs(CloseHeld), secs(GiveUpLenient+startup), declared, argv(cl.Command), tails(cl))
 		return
 	case cl.OOMKilled:
 		v.fail("client", "%s's hello-client was killed for exceeding its memory limit.\ncommand: %s\n%s", c.Client, argv(cl.Command), tails(cl))
@@ -238,13 +240,15 @@ func judgeGivingUp(o *Observation, v verdict, p cases.Probe) {
 		situation, hangs = "the server accepted the connection and read the message, but never replied nor closed", "client hangs when the server does not reply"
 	}
 	took := time.Duration(cl.DurationMS) * time.Millisecond
+	startup, declared := clientStartup(o)
+	strict, lenient := GiveUpStrict+startup, GiveUpLenient+startup
 	switch {
 	case cl.ExitCode != nil && *cl.ExitCode == 127 && !cl.TimedOut:
 		unsupportedExit(o, v)
 	case cl.TimedOut:
-		v.fail("client", "%s's hello-client: %s (HELLO-8): %s, and the client was still running after %s and was killed. "+
+		v.fail("client", "%s's hello-client: %s (HELLO-8): %s, and the client was still running after %s%s and was killed. "+
 			"Give up with a non-zero exit status and a message on stderr: set a timeout on connecting and on reading the reply (10 s is the usual choice).\ncommand: %s\n%s",
-			c.Client, hangs, situation, secs(GiveUpLenient), argv(cl.Command), tails(cl))
+			c.Client, hangs, situation, secs(lenient), declared, argv(cl.Command), tails(cl))
 	case cl.OOMKilled:
 		v.fail("client", "%s's hello-client was killed for exceeding its memory limit.\ncommand: %s\n%s", c.Client, argv(cl.Command), tails(cl))
 	case cl.ExitCode != nil && *cl.ExitCode == 0:
@@ -257,11 +261,22 @@ func judgeGivingUp(o *Observation, v verdict, p cases.Probe) {
 		}
 		v.fail("client", "%s's hello-client exited with code %d when %s, but wrote nothing on stderr (%s): say there what went wrong, e.g. \"could not connect to HOST:PORT: connection refused\" or \"no reply within 10 s\" (HELLO-8, MANIFEST-14).\ncommand: %s",
 			c.Client, *cl.ExitCode, situation, where, argv(cl.Command))
-	case took > GiveUpStrict:
-		// Beyond GiveUpLenient only by the suite's own start-up and
+	case took > strict:
+		// Beyond the lenient limit only by the suite's own start-up and
 		// wait overheads: the client exited before its kill.
-		v.lenient(fmt.Sprintf("%s (HELLO-8): %s, and the client gave up after %.1f s, more than %s; give up 10 s after starting to wait", hello.GivesUpLate, situation, took.Seconds(), secs(GiveUpStrict)))
+		v.lenient(fmt.Sprintf("%s (HELLO-8): %s, and the client gave up after %.1f s, more than %s%s; give up 10 s after starting to wait", hello.GivesUpLate, situation, took.Seconds(), secs(strict), declared))
 	}
+}
+
+// clientStartup is the hello-client's declared startup_seconds, which
+// the probes' limits add to their own (MANIFEST-12), and how a reason
+// says so ("" when none is declared).
+func clientStartup(o *Observation) (time.Duration, string) {
+	n := o.ClientImpl.Manifest.Roles[registry.HelloClient].StartupSeconds
+	if n == 0 {
+		return 0, ""
+	}
+	return time.Duration(n) * time.Second, fmt.Sprintf(" (its declared startup_seconds of %d s included)", n)
 }
 
 // secs writes a duration as a student reads it: "15 s".

@@ -79,7 +79,22 @@ func TestJudgeProbeGivingUp(t *testing.T) {
 	withNeedsIP.ClientImpl = impl("py", "Python", true)
 	timedOut := clientProbeObs("silent-server", nil, 30*time.Second, "", "")
 	timedOut.Client.TimedOut, timedOut.Client.ExitCode = true, code(137)
+	// A notebook client declares 30 s to start (MANIFEST-12): the limits
+	// move by as much, and the reason says so.
+	slowStart := func(took time.Duration, timedOut bool) *Observation {
+		o := clientProbeObs("silent-server", code(1), took, "", "timed out\n")
+		role := o.ClientImpl.Manifest.Roles[registry.HelloClient]
+		role.StartupSeconds = 30
+		o.ClientImpl.Manifest.Roles[registry.HelloClient] = role
+		if timedOut {
+			o.Client.TimedOut, o.Client.ExitCode = true, code(137)
+		}
+		return o
+	}
 	runProbeCases(t, []probeCase{
+		{"declared slow start, gives up 10 s after a 25 s start", slowStart(35*time.Second, false), results.Pass, ""},
+		{"declared slow start, gives up late", slowStart(50*time.Second, false), results.Lenient, "more than 45 s (its declared startup_seconds of 30 s included)"},
+		{"declared slow start, hangs", slowStart(60*time.Second, true), results.Fail, "still running after 60 s (its declared startup_seconds of 30 s included)"},
 		{"refused at once", clientProbeObs("refused", code(1), 300*time.Millisecond, "", "ConnectionRefusedError: [Errno 111] Connection refused\n"), results.Pass, ""},
 		{"silent server, gives up after 10 s", clientProbeObs("silent-server", code(2), 10500*time.Millisecond, "", "timed out\n"), results.Pass, ""},
 		{"gives up after 20 s", clientProbeObs("silent-server", code(1), 20*time.Second, "", "timed out\n"), results.Lenient, "gives up late (HELLO-8)"},

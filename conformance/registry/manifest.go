@@ -221,8 +221,8 @@ func validateRole(r Role, rc RoleConfig) error {
 	if rc.NeedsIP && r != HelloClient && r != RUDPSender {
 		return fmt.Errorf("MANIFEST-7: needs_ip only applies to hello-client and rudp-sender, not %s", r)
 	}
-	if (rc.Ready != nil || rc.StartupSeconds != 0) && r != HelloServer && r != RUDPReceiver {
-		return fmt.Errorf("MANIFEST-12: ready/startup_seconds only apply to hello-server and rudp-receiver, not %s", r)
+	if rc.Ready != nil && r != HelloServer && r != RUDPReceiver {
+		return fmt.Errorf("MANIFEST-12: ready only applies to hello-server and rudp-receiver, not %s", r)
 	}
 	if rc.StartupSeconds < 0 || rc.StartupSeconds > 60 {
 		return fmt.Errorf("MANIFEST-12: roles.%s.startup_seconds must be 1..60", r)

@@ -73,6 +73,7 @@ func TestParseManifestErrors(t *testing.T) {
 		{"bad folder name", "My_Impl", `{"language":"X","roles":{"hello-client":{"command":["a"]}}}`, "MANIFEST-2"},
 		{"reserved name", "reference", `{"language":"X","roles":{"hello-client":{"command":["a"]}}}`, "MANIFEST-2"},
 		{"dockerfile outside", "x", `{"language":"X","dockerfile":"../Dockerfile","roles":{"hello-client":{"command":["a"]}}}`, "MANIFEST-10"},
+		{"client startup too long", "x", `{"language":"X","roles":{"hello-client":{"command":["a"],"startup_seconds":90}}}`, "MANIFEST-12"},
 		{"needs_ip on server", "x", `{"language":"X","roles":{"hello-server":{"command":["a"],"needs_ip":true}}}`, "MANIFEST-7"},
 		{"ready on client", "x", `{"language":"X","roles":{"hello-client":{"command":["a"],"ready":"port"}}}`, "MANIFEST-1"},
 		{"bad ready regex", "x", `{"language":"X","roles":{"hello-server":{"command":["a"],"ready":{"log":"("}}}}`, "MANIFEST-1"},

@@ -209,7 +209,7 @@ func (env *Env) runProbe(ctx context.Context, c cases.Cell, dir string, client, 
 			if err != nil {
 				return nil, start, err
 			}
-			ex, err := pr.Wait(ctx, clientTimeout(c))
+			ex, err := pr.Wait(ctx, clientTimeout(c, cliRole))
 			if err != nil {
 				return nil, start, err
 			}

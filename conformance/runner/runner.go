@@ -72,14 +72,17 @@ const DefaultStartup = 30 * time.Second
 
 // Timeouts per cell: generous, because the machine is shared, but finite,
 // because one hanging program must not stall the run.
-func clientTimeout(c cases.Cell) time.Duration {
+func clientTimeout(c cases.Cell, role registry.RoleConfig) time.Duration {
+	// A client's declared startup_seconds (MANIFEST-12: a notebook
+	// kernel, say) comes on top of the protocol's limit (MANIFEST-16).
+	startup := time.Duration(role.StartupSeconds) * time.Second
 	if c.Protocol == cases.Hello {
-		return 30 * time.Second // spec/hello.md, "Timing"
+		return 30*time.Second + startup // spec/hello.md, "Timing"
 	}
 	if c.Scenario == "clean" {
-		return 60 * time.Second
+		return 60*time.Second + startup
 	}
-	return 120 * time.Second
+	return 120*time.Second + startup
 }
 
 // Run executes the cell and returns its judged result (expectations are
@@ -300,7 +303,7 @@ func (env *Env) runPair(ctx context.Context, c cases.Cell, dir string, client, s
 		}
 		return obs, err
 	}
-	ex, err := cli.Wait(ctx, clientTimeout(c))
+	ex, err := cli.Wait(ctx, clientTimeout(c, cliRole))
 	if err != nil {
 		return obs, err
 	}

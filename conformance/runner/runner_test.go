@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/interop-suite/interop/conformance/cases"
 	"github.com/interop-suite/interop/conformance/netsim"
@@ -64,5 +65,25 @@ func TestProbeOfAnUndeclaredRole(t *testing.T) {
 	r := env.Run(context.Background(), cases.Cell{Protocol: cases.Hello, Client: "s", Server: registry.ReferenceName, Scenario: "probe-refused", Seed: 1})
 	if r.Verdict != results.Unsupported || !strings.Contains(r.Reason, "hello-client") {
 		t.Fatalf("verdict %s, reason %q", r.Verdict, r.Reason)
+	}
+}
+
+// A client's declared startup_seconds comes on top of each protocol's
+// limit (MANIFEST-12, MANIFEST-16).
+func TestClientTimeoutAddsDeclaredStartup(t *testing.T) {
+	slow := registry.RoleConfig{StartupSeconds: 30}
+	for _, tc := range []struct {
+		cell cases.Cell
+		role registry.RoleConfig
+		want time.Duration
+	}{
+		{cases.Cell{Protocol: cases.Hello, Scenario: "tcp-clean"}, registry.RoleConfig{}, 30 * time.Second},
+		{cases.Cell{Protocol: cases.Hello, Scenario: "tcp-clean"}, slow, 60 * time.Second},
+		{cases.Cell{Protocol: cases.RUDP, Scenario: "clean"}, slow, 90 * time.Second},
+		{cases.Cell{Protocol: cases.RUDP, Scenario: "loss-10"}, registry.RoleConfig{}, 120 * time.Second},
+	} {
+		if got := clientTimeout(tc.cell, tc.role); got != tc.want {
+			t.Errorf("%s %s with startup %d s: %v, want %v", tc.cell.Protocol, tc.cell.Scenario, tc.role.StartupSeconds, got, tc.want)
+		}
 	}
 }
