@@ -167,11 +167,15 @@ func implsByName() map[string]registry.Impl {
 func entries() []TableEntry {
 	plan()
 	var out []TableEntry
-	for _, c := range cells {
+	for i, c := range cells {
+		// Ginkgo runs a table's entries sorted by their text, not in the
+		// order given: the text starts with the cell's place in the run
+		// order of cases.Spread, so that order holds.
+		text := fmt.Sprintf("%05d %s", i+1, c.ID())
 		// Programs have their own, shorter limits (runner); this one also
 		// covers starting a process's host containers on first use, which
 		// a loaded Docker Engine has been seen to take over a minute for.
-		out = append(out, Entry(c.ID(), c, Label(c.Labels()...), SpecTimeout(5*time.Minute)))
+		out = append(out, Entry(text, c, Label(c.Labels()...), SpecTimeout(5*time.Minute)))
 	}
 	return out
 }
