@@ -27,6 +27,7 @@ import (
 
 	reportpkg "github.com/interop-suite/interop/conformance/report"
 	"github.com/interop-suite/interop/conformance/results"
+	"github.com/interop-suite/interop/conformance/suite"
 )
 
 func main() {
@@ -79,6 +80,17 @@ func main() {
 		}
 		return
 	}
+	if !*senders && *existing == "" {
+		// An interrupted run writes the cells it finished: the targets'
+		// ratios only mean something for the whole plan.
+		os.Setenv("INTEROP_DEPTH", *depth)
+		if cfg, err := suite.FromEnv(); err == nil {
+			if _, planned, err := suite.Plan(cfg); err == nil && len(run.Results) < len(planned) {
+				fmt.Printf("INCOMPLETE: %d of the %d planned cells have a result (interrupted?); the ratios below are of this part only\n", len(run.Results), len(planned))
+				incomplete = true
+			}
+		}
+	}
 	report(run, wall, *procs)
 	cpuReport(run, machine)
 }
@@ -119,6 +131,9 @@ func senderTable(run *results.Run) error {
 	return nil
 }
 
+// incomplete: the run has fewer results than its plan (see main).
+var incomplete bool
+
 func report(run *results.Run, wall time.Duration, procs int) {
 	byProto := map[string][]float64{}
 	overhead := map[string][]float64{}
@@ -153,6 +168,9 @@ func report(run *results.Run, wall time.Duration, procs int) {
 	}
 	if h := byProto["hello"]; len(h) > 0 {
 		fmt.Printf("target: a Hello cell <= 1 s including containers: median is %.2fx the target\n", pct(h, 50)/1.0)
+	}
+	if incomplete {
+		return
 	}
 	if run.Depth == "standard" {
 		fmt.Printf("target: standard matrix <= 10 min with images cached: %.2fx the target\n", matrix.Minutes()/10)
