@@ -87,3 +87,8 @@ func fakeCgroup(t *testing.T, cgroup, file, content string) {
 		os.WriteFile(p, []byte(content), 0o644)
 	}
 }
+
+// Per-pid readers over the fake tree, as a host resolves and reads them.
+func oomKillCount(pid int) (int64, bool)     { return resolveCgroup(pid).oomKills() }
+func cpuUsage(pid int) (time.Duration, bool) { return resolveCgroup(pid).cpuUsage() }
+func forkRefusals(pid int) (int64, bool)     { return resolveCgroup(pid).forkRefusals() }

@@ -33,20 +33,18 @@ type Host struct {
 	// process in the host, so two at once (a program's Stop and the end of
 	// the cell) killed each other (exit 137, an infrastructure error).
 	resetMu sync.Mutex
-	// oomBase is the container's OOM kill count after the last reset:
-	// a count above it means a program of this cell was OOM-killed.
-	oomBase  int64
-	oomKnown bool
-	// cpuBase is the container's CPU time after the last reset: the
-	// time used since is the cell's (CPUSinceReset).
-	cpuBase  time.Duration
-	cpuKnown bool
-	// forkBase is the container's count of refused forks (process
-	// limit) after the last reset.
-	forkBase  int64
-	forkKnown bool
-	initPID   int          // the agent's pid on the Docker host (0: unknown)
-	agent     *agentClient // nil: programs start with docker exec
+	// base holds the container's kernel counters after the last reset:
+	// an OOM kill count above it means a program of this cell was
+	// OOM-killed; the CPU time and refused forks since are the cell's
+	// (UsageSinceReset).
+	base cgroupCounters
+	// cgMu guards cg, the container's counter files, resolved once its
+	// init's pid is known.
+	cgMu       sync.Mutex
+	cg         cgroupFiles
+	cgResolved bool
+	initPID    int          // the agent's pid on the Docker host (0: unknown)
+	agent      *agentClient // nil: programs start with docker exec
 }
 
 // agentStartup bounds how long a new host's agent may take to listen.
@@ -95,41 +93,51 @@ func (h *Host) Reset(ctx context.Context) error {
 	if err := h.agentReset(ctx, append([]string{"/tmp"}, h.resetDirs...)...); err != nil {
 		return err
 	}
-	pid := h.agentPID(ctx)
-	h.oomBase, h.oomKnown = oomKillCount(pid)
-	h.cpuBase, h.cpuKnown = cpuUsage(pid)
-	h.forkBase, h.forkKnown = forkRefusals(pid)
+	h.base = h.cgroup(ctx).read()
 	return nil
 }
 
-// ForkRefusalsSinceReset is how many times since the last reset the
-// kernel refused a process of the host a new process because the host
-// was at its process limit (MANIFEST-16): what turns "did not finish"
-// into "hit its process limit" for a student.
-func (h *Host) ForkRefusalsSinceReset(ctx context.Context) int64 {
-	if !h.forkKnown {
-		return 0
-	}
-	n, ok := forkRefusals(h.agentPID(ctx))
-	if !ok || n < h.forkBase {
-		return 0
-	}
-	return n - h.forkBase
+// Usage is what a host's programs used since its last reset, from the
+// kernel's counters.
+type Usage struct {
+	CPU      time.Duration
+	CPUKnown bool // false: the counter could not be read (a remote engine)
+	// ForkRefusals counts the new processes the kernel refused because
+	// the host was at its process limit (MANIFEST-16): what turns "did
+	// not finish" into "hit its process limit" for a student.
+	ForkRefusals int64
 }
 
-// CPUSinceReset is the CPU time every process of the host used since its
-// last reset: a cell's programs, their children, and the agent's work
-// for them (a few milliseconds). ok is false when the kernel's counter
-// cannot be read (a remote engine).
-func (h *Host) CPUSinceReset(ctx context.Context) (time.Duration, bool) {
-	if !h.cpuKnown {
-		return 0, false
+// UsageSinceReset is the CPU time every process of the host used since
+// its last reset (a cell's programs, their children, and the agent's work
+// for them: a few milliseconds), and the forks refused to them.
+func (h *Host) UsageSinceReset(ctx context.Context) Usage {
+	now := h.cgroup(ctx).read()
+	var u Usage
+	if h.base.cpuOK && now.cpuOK && now.cpu >= h.base.cpu {
+		u.CPU, u.CPUKnown = now.cpu-h.base.cpu, true
 	}
-	now, ok := cpuUsage(h.agentPID(ctx))
-	if !ok || now < h.cpuBase {
-		return 0, false
+	if h.base.forkOK && now.forkOK && now.forkRefusals > h.base.forkRefusals {
+		u.ForkRefusals = now.forkRefusals - h.base.forkRefusals
 	}
-	return now - h.cpuBase, true
+	return u
+}
+
+// cgroup returns the host's counter files, resolving them on first use
+// (and again while the agent's pid is unknown).
+func (h *Host) cgroup(ctx context.Context) cgroupFiles {
+	h.cgMu.Lock()
+	defer h.cgMu.Unlock()
+	if !h.cgResolved {
+		pid := h.initPID
+		if pid == 0 && h.e != nil {
+			pid = h.pid(ctx)
+		}
+		if pid > 0 {
+			h.cg, h.cgResolved = resolveCgroup(pid), true
+		}
+	}
+	return h.cg
 }
 
 // KillAll stops every program in the host and keeps the files (the
@@ -181,8 +189,8 @@ func (h *Host) oomKilledSinceReset(ctx context.Context) bool {
 	if h.oomKilled(ctx) {
 		return true
 	}
-	n, ok := h.oomKills(ctx)
-	return ok && h.oomKnown && n > h.oomBase
+	n, ok := h.cgroup(ctx).oomKills()
+	return ok && h.base.oomOK && n > h.base.oomKills
 }
 
 // resetTimeout bounds one reset of a host between cells.

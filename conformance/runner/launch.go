@@ -46,12 +46,9 @@ type launcher interface {
 	// Gone names the cell's containers that were removed from outside
 	// the suite while it ran (an infrastructure fault, never blamed).
 	Gone(ctx context.Context) []string
-	// CPU is the CPU time the side's container used during the cell;
-	// ok is false when it is not known.
-	CPU(ctx context.Context, side string) (d time.Duration, ok bool)
-	// ForkRefusals counts the new processes the kernel refused the
-	// side's container during the cell, at its process limit.
-	ForkRefusals(ctx context.Context, side string) int64
+	// Usage is what the side's container used during the cell: CPU
+	// time, and the new processes the kernel refused it at its limit.
+	Usage(ctx context.Context, side string) containers.Usage
 	// Close stops whatever is left and releases the cell's resources.
 	Close(ctx context.Context) error
 }
@@ -140,12 +137,9 @@ func (l *cellLauncher) Gone(ctx context.Context) []string {
 	return gone
 }
 
-// CPU is not measured for containers of a cell's own: they are gone, and
-// their cgroups with them, by the time the cell is judged.
-func (l *cellLauncher) CPU(context.Context, string) (time.Duration, bool) { return 0, false }
-
-// ForkRefusals is not counted for containers of a cell's own (see CPU).
-func (l *cellLauncher) ForkRefusals(context.Context, string) int64 { return 0 }
+// Usage is not measured for containers of a cell's own: they are gone,
+// and their cgroups with them, by the time the cell is judged.
+func (l *cellLauncher) Usage(context.Context, string) containers.Usage { return containers.Usage{} }
 
 func (l *cellLauncher) Close(ctx context.Context) error {
 	var first error
@@ -375,18 +369,11 @@ func (l *poolLauncher) Gone(ctx context.Context) []string {
 	return gone
 }
 
-func (l *poolLauncher) CPU(ctx context.Context, side string) (time.Duration, bool) {
+func (l *poolLauncher) Usage(ctx context.Context, side string) containers.Usage {
 	if h := l.hosts[side]; h != nil {
-		return h.CPUSinceReset(ctx)
+		return h.UsageSinceReset(ctx)
 	}
-	return 0, false
-}
-
-func (l *poolLauncher) ForkRefusals(ctx context.Context, side string) int64 {
-	if h := l.hosts[side]; h != nil {
-		return h.ForkRefusalsSinceReset(ctx)
-	}
-	return 0
+	return containers.Usage{}
 }
 
 func (l *poolLauncher) Close(ctx context.Context) error {

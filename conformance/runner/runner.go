@@ -423,10 +423,11 @@ func closeCell(ctx context.Context, l launcher, obs *judge.Observation, err *err
 			if p == nil {
 				continue
 			}
-			if d, ok := l.CPU(ctx, side); ok {
-				p.CPUMS = max(d.Milliseconds(), 1) // 0 would read as "not measured"
+			u := l.Usage(ctx, side)
+			if u.CPUKnown {
+				p.CPUMS = max(u.CPU.Milliseconds(), 1) // 0 would read as "not measured"
 			}
-			p.ForkRefusals = l.ForkRefusals(ctx, side)
+			p.ForkRefusals = u.ForkRefusals
 		}
 	}()
 	if gone := l.Gone(ctx); len(gone) > 0 {
