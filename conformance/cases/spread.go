@@ -3,8 +3,9 @@ package cases
 import "sort"
 
 // Spread orders cells for running so that the cells that run at the same
-// time involve different implementations. Ginkgo hands a table's entries
-// to its processes in order; in ID order all ten processes of a run got
+// time involve different implementations. Ginkgo hands specs to its
+// processes in order (sorted by text: the suite prefixes each cell's
+// text with its place in this order); in ID order all ten processes got
 // "hello/jupyter-x-..." cells at once, ten notebook kernels on 2 cores,
 // and notebook clients that need 3 CPU-seconds took 25-30 s and ran into
 // their 30 s limit. Spread takes one cell of every pair in turn (a pair

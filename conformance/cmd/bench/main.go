@@ -80,6 +80,7 @@ func main() {
 		}
 		return
 	}
+	incomplete := false
 	if !*senders && *existing == "" {
 		// An interrupted run writes the cells it finished: the targets'
 		// ratios only mean something for the whole plan.
@@ -91,7 +92,7 @@ func main() {
 			}
 		}
 	}
-	report(run, wall, *procs)
+	report(run, wall, *procs, incomplete)
 	cpuReport(run, machine)
 }
 
@@ -131,10 +132,9 @@ func senderTable(run *results.Run) error {
 	return nil
 }
 
-// incomplete: the run has fewer results than its plan (see main).
-var incomplete bool
-
-func report(run *results.Run, wall time.Duration, procs int) {
+// report prints the run's wall times and, for a complete run (not
+// incomplete: fewer results than its plan), their ratios to the targets.
+func report(run *results.Run, wall time.Duration, procs int, incomplete bool) {
 	byProto := map[string][]float64{}
 	overhead := map[string][]float64{}
 	var cellSum float64
